@@ -1,0 +1,148 @@
+"""JSON API routes (/api): battles, turns, votes, models, leaderboards, health — thin over the services."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+
+from arena import __version__
+from arena.categories import OVERALL
+from arena.domain import Modality
+from arena.errors import ArenaError
+from arena.services.container import Services
+
+ArenaName = Literal["text", "search", "image", "music"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BattleIn(_Strict):
+    """Start a battle: anonymous by default, named when `models` lists two model names."""
+
+    arena: ArenaName = "text"
+    prompt: str = Field(max_length=1_000_000)
+    voter: str = Field(max_length=200)
+    models: list[str] | None = Field(default=None, min_length=2, max_length=2)
+    lyrics: str | None = Field(default=None, max_length=10_000)
+
+
+class TurnIn(_Strict):
+    """A follow-up prompt in the same battle."""
+
+    prompt: str = Field(max_length=1_000_000)
+    voter: str = Field(max_length=200)
+
+
+class VoteIn(_Strict):
+    """A vote: outcome is model_a, model_b, tie or tie_bothbad."""
+
+    outcome: str = Field(max_length=64)
+    voter: str = Field(max_length=200)
+    client_token: str | None = Field(default=None, max_length=64)
+
+
+class ActorIn(_Strict):
+    """Who asks (for regenerate/abandon)."""
+
+    voter: str = Field(max_length=200)
+
+
+def _error(status: int, message: str, **detail: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"message": message, **detail}})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every rejection is a clear 4xx with {"error": {"message": ...}}; never an HTML error page."""
+
+    @app.exception_handler(ArenaError)
+    async def _arena_error(_request: Request, exc: ArenaError) -> JSONResponse:
+        headers = {"Retry-After": str(int(exc.detail["retry_after"]) + 1)} if "retry_after" in exc.detail else None
+        response = _error(exc.status_code, exc.message, type=type(exc).__name__, **exc.detail)
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in err.get('loc', ())[1:]) or 'body'}: {err.get('msg', 'invalid')}"
+            for err in exc.errors()
+        ]
+        return _error(422, "invalid request: " + "; ".join(problems), type="ValidationError")
+
+
+def build_api(services: Services) -> APIRouter:
+    """The /api router bound to one Services graph."""
+    api = APIRouter(prefix="/api")
+
+    @api.get("/health")
+    def health() -> dict[str, Any]:
+        with services.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": services.engine.dialect.name}
+
+    @api.get("/models")
+    def models() -> dict[str, Any]:
+        return {"models": [
+            {"name": m.name, "label": m.label, "modality": m.modality.value, "organization": m.organization,
+             "license": m.license, "local_demo": m.local_demo, "status": m.status.value,
+             "publish_outputs": m.publish_outputs,
+             "capabilities": {"lyrics": m.capabilities.lyrics, "max_duration_s": m.capabilities.max_duration_s,
+                              "multi_turn": m.capabilities.multi_turn}}
+            for m in services.catalog.models
+        ]}
+
+    @api.post("/battles")
+    async def create_battle(body: BattleIn) -> dict[str, Any]:
+        started = await asyncio.to_thread(
+            services.battles.start, arena=Modality(body.arena), prompt=body.prompt, voter_id=body.voter,
+            models=(body.models[0], body.models[1]) if body.models else None, lyrics=body.lyrics)
+        view = await services.battles.run_turn(started.battle_id, started.turn)
+        return view.to_json()
+
+    @api.post("/battles/{battle_id}/turns")
+    async def follow_up(battle_id: str, body: TurnIn) -> dict[str, Any]:
+        turn = await asyncio.to_thread(services.battles.follow_up, battle_id, body.prompt, body.voter)
+        view = await services.battles.run_turn(battle_id, turn)
+        return view.to_json()
+
+    @api.post("/battles/{battle_id}/regenerate")
+    async def regenerate(battle_id: str, body: ActorIn) -> dict[str, Any]:
+        started = await asyncio.to_thread(services.battles.regenerate, battle_id, body.voter)
+        view = await services.battles.run_turn(started.battle_id, started.turn)
+        return view.to_json()
+
+    @api.post("/battles/{battle_id}/vote")
+    def vote(battle_id: str, body: VoteIn) -> dict[str, Any]:
+        return services.votes.vote(battle_id, body.outcome, body.voter, body.client_token).to_json()
+
+    @api.get("/leaderboard/{arena}")
+    def leaderboard(arena: ArenaName, category: str = OVERALL, method: str = "bt") -> dict[str, Any]:
+        return services.leaderboard.board(arena, category, method)
+
+    @api.get("/media/{sha256}", include_in_schema=False)
+    def media_alias(sha256: str) -> Response:
+        return media_response(services, sha256)
+
+    return api
+
+
+def media_response(services: Services, sha256: str) -> Response:
+    """Serve a stored media file with its recorded content type."""
+    from arena.db import repo
+
+    with services.sessions() as session:
+        row = repo.get_media(session, sha256)
+        if row is None:
+            return _error(404, f"media {sha256} not found", type="NotFoundError")
+        mime = row.mime
+    data = services.media.get(sha256)
+    return Response(content=data, media_type=mime, headers={"Cache-Control": "public, max-age=31536000, immutable"})

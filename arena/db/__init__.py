@@ -1,0 +1,1 @@
+"""Database layer: schema, engine and the repository of queries."""

@@ -1,0 +1,293 @@
+"""Every query the application makes; services call these with a Session they own."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from arena.domain import BattleStatus, ModelSpec, Outcome
+from arena.db.schema import (
+    Battle,
+    JobLock,
+    LeaderboardSnapshot,
+    Media,
+    Model,
+    ModelEvent,
+    Output,
+    PairCount,
+    Turn,
+    Vote,
+    Voter,
+    utcnow,
+)
+
+_OUTCOME_COLUMN = {
+    (Outcome.MODEL_A, True): "wins_lo",
+    (Outcome.MODEL_A, False): "wins_hi",
+    (Outcome.MODEL_B, True): "wins_hi",
+    (Outcome.MODEL_B, False): "wins_lo",
+    (Outcome.TIE, True): "ties",
+    (Outcome.TIE, False): "ties",
+    (Outcome.TIE_BOTHBAD, True): "bothbad",
+    (Outcome.TIE_BOTHBAD, False): "bothbad",
+}
+
+
+# --- models -----------------------------------------------------------------------------------------------
+
+
+def sync_models(session: Session, specs: Sequence[ModelSpec]) -> dict[str, int]:
+    """Upsert catalogue models; log status changes; return name -> id. Models missing from the catalogue stay."""
+    existing = {m.name: m for m in session.scalars(select(Model))}
+    for spec in specs:
+        row = existing.get(spec.name)
+        if row is None:
+            row = Model(name=spec.name, modality=spec.modality.value, provider=spec.provider,
+                        status=spec.status.value)
+            session.add(row)
+            session.flush()
+            session.add(ModelEvent(model_id=row.id, event="added", note=f"status {spec.status.value}"))
+            existing[spec.name] = row
+        elif row.status != spec.status.value:
+            session.add(ModelEvent(model_id=row.id, event=spec.status.value, note=f"was {row.status}"))
+            row.status = spec.status.value
+            row.updated_at = utcnow()
+        row.modality, row.provider = spec.modality.value, spec.provider
+        row.display_name, row.organization, row.license = spec.display_name, spec.organization, spec.license
+        row.publish_outputs, row.local_demo = spec.publish_outputs, spec.local_demo
+    session.flush()
+    return {name: row.id for name, row in existing.items()}
+
+
+def set_model_status(session: Session, name: str, status: str, note: str = "") -> bool:
+    """Change one model's status, logging the change; False if the model is unknown."""
+    row = session.scalar(select(Model).where(Model.name == name))
+    if row is None:
+        return False
+    if row.status != status:
+        session.add(ModelEvent(model_id=row.id, event=status, note=note or f"was {row.status}"))
+        row.status = status
+        row.updated_at = utcnow()
+    return True
+
+
+def list_models(session: Session) -> list[Model]:
+    """All models ever synced, by id."""
+    return list(session.scalars(select(Model).order_by(Model.id)))
+
+
+def model_events(session: Session, model_id: int) -> list[ModelEvent]:
+    """The change log of one model, oldest first."""
+    return list(session.scalars(select(ModelEvent).where(ModelEvent.model_id == model_id).order_by(ModelEvent.id)))
+
+
+# --- voters and battles ------------------------------------------------------------------------------------
+
+
+def ensure_voter(session: Session, voter_id: str) -> Voter:
+    """The voter row, created on first sight."""
+    voter = session.get(Voter, voter_id)
+    if voter is None:
+        voter = Voter(id=voter_id)
+        session.add(voter)
+        session.flush()
+    return voter
+
+
+def insert_battle(session: Session, battle: Battle, prompt: str) -> Turn:
+    """Store a new battle with its first turn."""
+    session.add(battle)
+    turn = Turn(battle_id=battle.id, idx=0, prompt=prompt)
+    session.add(turn)
+    session.flush()
+    return turn
+
+
+def add_turn(session: Session, battle_id: str, idx: int, prompt: str) -> Turn:
+    """Append a follow-up turn."""
+    turn = Turn(battle_id=battle_id, idx=idx, prompt=prompt)
+    session.add(turn)
+    session.flush()
+    return turn
+
+
+def get_battle(session: Session, battle_id: str, *, for_update: bool = False) -> Battle | None:
+    """A battle with its turns, outputs and models loaded."""
+    stmt: Select[tuple[Battle]] = (
+        select(Battle)
+        .where(Battle.id == battle_id)
+        .options(selectinload(Battle.turns).selectinload(Turn.outputs),
+                 selectinload(Battle.model_a), selectinload(Battle.model_b))
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def get_turn(session: Session, battle_id: str, idx: int) -> Turn | None:
+    """One turn of a battle."""
+    return session.scalar(select(Turn).where(Turn.battle_id == battle_id, Turn.idx == idx))
+
+
+def save_outputs(session: Session, outputs: Iterable[Output]) -> None:
+    """Persist both sides' outputs of a turn."""
+    session.add_all(list(outputs))
+    session.flush()
+
+
+def set_battle_status(session: Session, battle_id: str, status: BattleStatus, **times: datetime | None) -> None:
+    """Move a battle to a new status, setting ready_at/ended_at when given."""
+    session.execute(update(Battle).where(Battle.id == battle_id).values(status=status.value, **times))
+
+
+def fail_stale_battles(session: Session, older_than: datetime) -> int:
+    """Battles left `generating` by a dead process become failed; returns how many."""
+    result = session.execute(
+        update(Battle)
+        .where(Battle.status == BattleStatus.GENERATING.value, Battle.created_at < older_than)
+        .values(status=BattleStatus.FAILED.value, ended_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- media ---------------------------------------------------------------------------------------------------
+
+
+def upsert_media(session: Session, sha256: str, mime: str, size: int, meta: dict[str, Any]) -> None:
+    """Record a content-addressed media file once."""
+    if session.get(Media, sha256) is None:
+        session.add(Media(sha256=sha256, mime=mime, size_bytes=size, meta=meta))
+        session.flush()
+
+
+def get_media(session: Session, sha256: str) -> Media | None:
+    """A media row by hash."""
+    return session.get(Media, sha256)
+
+
+# --- votes and counts ----------------------------------------------------------------------------------------
+
+
+def get_vote(session: Session, battle_id: str) -> Vote | None:
+    """The vote of a battle, if any."""
+    return session.scalar(select(Vote).where(Vote.battle_id == battle_id))
+
+
+def insert_vote(session: Session, vote: Vote) -> None:
+    """Insert a vote; the unique constraint on battle_id rejects a second one."""
+    session.add(vote)
+    session.flush()
+
+
+def _upsert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def bump_pair_counts(
+    session: Session, arena: str, categories: Sequence[str], a_id: int, b_id: int, outcome: Outcome, delta: int = 1
+) -> None:
+    """Add `delta` to the outcome cell of (arena, category, pair) for every category, in the caller's transaction."""
+    lo, hi = sorted((a_id, b_id))
+    column = _OUTCOME_COLUMN[(outcome, a_id == lo)]
+    insert = _upsert(session)
+    for category in categories:
+        values = {"arena": arena, "category": category, "lo_id": lo, "hi_id": hi,
+                  "wins_lo": 0, "wins_hi": 0, "ties": 0, "bothbad": 0}
+        values[column] = delta
+        stmt = insert(PairCount).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["arena", "category", "lo_id", "hi_id"],
+            set_={column: getattr(PairCount, column) + delta},
+        )
+        session.execute(stmt)
+
+
+def pair_counts(session: Session, arena: str, category: str) -> list[PairCount]:
+    """The maintained counts of one board, in a stable order."""
+    return list(
+        session.scalars(
+            select(PairCount)
+            .where(PairCount.arena == arena, PairCount.category == category)
+            .order_by(PairCount.lo_id, PairCount.hi_id)
+        )
+    )
+
+
+def categories(session: Session, arena: str) -> list[str]:
+    """Categories that have counts in an arena."""
+    return list(session.scalars(select(PairCount.category).where(PairCount.arena == arena).distinct()))
+
+
+def counts_hash(rows: Sequence[PairCount]) -> str:
+    """A hash of the vote set a board is computed from (the counts are its sufficient statistics)."""
+    digest = hashlib.sha256()
+    for r in rows:
+        digest.update(f"{r.lo_id},{r.hi_id},{r.wins_lo},{r.wins_hi},{r.ties},{r.bothbad};".encode())
+    return digest.hexdigest()
+
+
+def votes_by_voter(session: Session, voter_id: str, arena: str) -> list[tuple[int, int, str]]:
+    """(model_a_id, model_b_id, outcome) of a voter's counted anonymous votes in one arena."""
+    stmt = (
+        select(Battle.model_a_id, Battle.model_b_id, Vote.outcome)
+        .join(Vote, Vote.battle_id == Battle.id)
+        .where(Vote.voter_id == voter_id, Battle.arena == arena, Vote.counted.is_(True))
+        .order_by(Vote.id)
+    )
+    return [(a, b, o) for a, b, o in session.execute(stmt)]
+
+
+def count_votes(session: Session, battle_id: str | None = None) -> int:
+    """Number of vote rows (for one battle when given)."""
+    stmt = select(func.count(Vote.id))
+    if battle_id is not None:
+        stmt = stmt.where(Vote.battle_id == battle_id)
+    return int(session.scalar(stmt) or 0)
+
+
+# --- snapshots ---------------------------------------------------------------------------------------------
+
+
+def latest_snapshot(session: Session, arena: str, category: str, method: str) -> LeaderboardSnapshot | None:
+    """The newest stored board for (arena, category, method)."""
+    return session.scalar(
+        select(LeaderboardSnapshot)
+        .where(LeaderboardSnapshot.arena == arena, LeaderboardSnapshot.category == category,
+               LeaderboardSnapshot.method == method)
+        .order_by(LeaderboardSnapshot.id.desc())
+        .limit(1)
+    )
+
+
+def insert_snapshot(session: Session, snapshot: LeaderboardSnapshot) -> None:
+    """Store a computed board."""
+    session.add(snapshot)
+    session.flush()
+
+
+# --- job locks ---------------------------------------------------------------------------------------------
+
+
+def try_lock(session: Session, name: str, holder: str, now: datetime, expires_at: datetime) -> bool:
+    """Take or renew the lease `name` for `holder` unless another holder's lease is still valid."""
+    insert = _upsert(session)
+    stmt = insert(JobLock).values(name=name, holder=holder, expires_at=expires_at)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["name"],
+        set_={"holder": holder, "expires_at": expires_at},
+        where=(JobLock.holder == holder) | (JobLock.expires_at < now),
+    )
+    session.execute(stmt)
+    row = session.get(JobLock, name, populate_existing=True)
+    return row is not None and row.holder == holder
+
+
+def release_lock(session: Session, name: str, holder: str) -> None:
+    """Give up a lease early (only the holder can)."""
+    session.execute(delete(JobLock).where(JobLock.name == name, JobLock.holder == holder))

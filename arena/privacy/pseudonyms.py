@@ -1,0 +1,87 @@
+"""Per-release keyed voter pseudonyms: HMAC-SHA256(release key, voter id), stable within a release only.
+
+Every release gets a fresh random key (`ReleaseKey.generate()`, 32 bytes from `secrets`). The release
+builder keeps the key privately (to re-run or extend the same release) and never publishes it; what a
+release may publish is the key's `fingerprint`, a hash that cannot be turned back into the key.
+
+- Same key, same voter id -> same pseudonym, in any batch, worker or process (no state, no salt store).
+- Different keys -> unlinkable pseudonyms: joining two releases on voter pseudonyms is not possible.
+- Only account/session voter ids are accepted. An IP address is refused outright, so nothing in a
+  release is derived from one (an HMAC of an IPv4 address with a leaked key could be brute-forced over
+  the 2^32 address space; with no key, an unkeyed hash of it always can).
+
+Pseudonym format: "v_" + the first 16 bytes (128 bits) of the HMAC, in lowercase unpadded base32:
+28 characters in all, e.g. "v_3gq4zq7v2k5m0..." (128 bits make collisions negligible even for
+billions of voters).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from dataclasses import dataclass, field
+
+KEY_BYTES = 32
+PSEUDONYM_BYTES = 16
+PREFIX = "v_"
+_DOMAIN = b"arena/voter-pseudonym/v1\x00"
+
+
+@dataclass(frozen=True)
+class ReleaseKey:
+    """A release's secret key; its repr never shows the secret."""
+
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.secret) < KEY_BYTES:
+            raise ValueError(f"a release key needs at least {KEY_BYTES} random bytes; use ReleaseKey.generate()")
+
+    @classmethod
+    def generate(cls) -> ReleaseKey:
+        """A fresh key from the operating system's CSPRNG; call once per release."""
+        return cls(secrets.token_bytes(KEY_BYTES))
+
+    @classmethod
+    def from_hex(cls, value: str) -> ReleaseKey:
+        """Load a key the release builder stored privately with `to_hex()`."""
+        return cls(bytes.fromhex(value))
+
+    def to_hex(self) -> str:
+        """The secret as hex, for private storage only (never in a release)."""
+        return self.secret.hex()
+
+    @property
+    def fingerprint(self) -> str:
+        """A public identifier of the key (SHA-256 of it, 16 hex chars); safe to put in a manifest."""
+        return hashlib.sha256(b"arena/release-key-fingerprint\x00" + self.secret).hexdigest()[:16]
+
+
+def _refuse_ip(voter_id: str) -> None:
+    try:
+        ipaddress.ip_address(voter_id.strip().strip("[]"))
+    except ValueError:
+        return
+    raise ValueError("voter ids must be account or session ids, never IP addresses")
+
+
+def pseudonym(key: ReleaseKey, voter_id: str) -> str:
+    """The voter's pseudonym in the release keyed by `key`."""
+    if not isinstance(voter_id, str) or not voter_id:
+        raise ValueError("voter_id must be a non-empty string")
+    _refuse_ip(voter_id)
+    digest = hmac.new(key.secret, _DOMAIN + voter_id.encode("utf-8"), hashlib.sha256).digest()
+    return PREFIX + base64.b32encode(digest[:PSEUDONYM_BYTES]).decode("ascii").rstrip("=").lower()
+
+
+@dataclass(frozen=True)
+class Pseudonymizer:
+    """Callable form of `pseudonym` bound to one release key (pass it to the filter pipeline)."""
+
+    key: ReleaseKey
+
+    def __call__(self, voter_id: str) -> str:
+        return pseudonym(self.key, voter_id)

@@ -1,0 +1,209 @@
+"""Scrub personal data from the free-text fields of one conversation, with typed, consistent placeholders.
+
+A conversation (prompt, both replies, feedback, free-text metadata) is scrubbed as one unit so that
+one value gets one placeholder everywhere in it (EMAIL_1 in the prompt is EMAIL_1 in both replies) and
+a name seen once is replaced wherever it recurs. A text that cannot be scrubbed with confidence makes
+the whole conversation fail (`ok=False` with a `ScrubFailure` reason) so the release withholds it;
+failed results carry no text at all, so nothing unscrubbed can be published by mistake.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from arena.privacy.detectors import PiiKind, Span, detect, isbn13_ok
+from arena.privacy.names import (
+    DEFAULT_ALLOWLIST,
+    NameFinder,
+    NameLexicon,
+    build_propagation,
+    find_names,
+    name_parts,
+    placeholder_for,
+)
+
+SCRUBBER_VERSION = "1"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+_RESIDUAL_EMAIL = re.compile(r"[^\s@<>()\[\]\"'`]+@[^\s@<>()\[\]\"'`]+\.[^\W\d_]{2,}")
+_RESIDUAL_DIGITS = re.compile(r"(?=\d)(?<![\w.])\d{1,6}(?:[ .-]\d{1,6}){2,}(?!\w)")
+_LEADING_DATE = re.compile(r"(?:19|20)\d\d[-./]\d\d[-./]\d\d|\d\d[-./]\d\d[-./](?:19|20)\d\d")
+
+
+class ScrubFailure(StrEnum):
+    """Why a conversation could not be scrubbed; the release withholds it and counts the reason."""
+
+    UNDECODABLE = "undecodable"
+    BINARY = "binary"
+    TEXT_TOO_LONG = "text_too_long"
+    RESIDUAL_PII = "residual_pii"
+
+
+@dataclass(frozen=True)
+class ScrubConfig:
+    """Limits and policy knobs; the defaults are the release policy documented in docs/privacy.md."""
+
+    max_text_chars: int = 100_000
+    max_total_chars: int = 400_000
+    max_control_ratio: float = 0.01
+    detect_names: bool = True
+    name_allowlist: frozenset[str] = field(default=DEFAULT_ALLOWLIST)
+    placeholder_format: str = "{kind}_{n}"
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    """Scrubbed texts (same order as the input) and how many values of each kind were replaced.
+
+    When `ok` is False, `texts` is empty and `reason` says why.
+    """
+
+    texts: tuple[str, ...]
+    found: Mapping[PiiKind, int]
+    ok: bool
+    reason: ScrubFailure | None = None
+
+
+@dataclass
+class _Placeholders:
+    """Per-conversation mapping (kind, normalised value) -> placeholder, numbered by first appearance."""
+
+    fmt: str
+    assigned: dict[tuple[PiiKind, str], str] = field(default_factory=dict)
+    counters: Counter[PiiKind] = field(default_factory=Counter)
+    found: Counter[PiiKind] = field(default_factory=Counter)
+
+    def get(self, kind: PiiKind, key: str) -> str:
+        """The placeholder for one replaced occurrence (counted in `found`)."""
+        self.found[kind] += 1
+        return self.assign(kind, key)
+
+    def assign(self, kind: PiiKind, key: str) -> str:
+        """The placeholder for a value, allocating the next number on first sight."""
+        placeholder = self.assigned.get((kind, key))
+        if placeholder is None:
+            self.counters[kind] += 1
+            placeholder = self.fmt.format(kind=kind.value, n=self.counters[kind])
+            self.assigned[(kind, key)] = placeholder
+        return placeholder
+
+
+def _replace_spans(text: str, spans: list[Span], placeholders: _Placeholders) -> str:
+    out, pos = [], 0
+    for span in spans:
+        out.append(text[pos : span.start])
+        out.append(placeholders.get(span.kind, span.key))
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _validate(raw: str | bytes, config: ScrubConfig) -> tuple[str, ScrubFailure | None]:
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return "", ScrubFailure.UNDECODABLE
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        return "", ScrubFailure.UNDECODABLE
+    if len(raw) > config.max_text_chars:
+        return "", ScrubFailure.TEXT_TOO_LONG
+    controls = len(_CONTROL.findall(raw)) if _CONTROL.search(raw) else 0
+    if "\x00" in raw or controls > config.max_control_ratio * max(len(raw), 1000):
+        return "", ScrubFailure.BINARY
+    return raw, None
+
+
+def residual_risk(text: str) -> bool:
+    """Second-line checks on scrubbed text: anything still shaped like an email or a long grouped number.
+
+    These catch values the detectors deliberately do not replace (a 12+ digit grouped number that
+    is neither a card, a phone, nor an ISBN could be an account number), and values disguised with
+    compatibility characters (fullwidth '＠' or digits): the NFKC form of the text is checked too.
+    """
+    if "@" in text and _RESIDUAL_EMAIL.search(text):
+        return True
+    for m in _RESIDUAL_DIGITS.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if len(digits) >= 12 and not isbn13_ok(digits) and not _LEADING_DATE.match(m.group()):
+            return True
+    if not text.isascii() and _disguised(text):
+        folded = unicodedata.normalize("NFKC", text)
+        return residual_risk(folded) or bool(detect(folded))
+    return False
+
+
+def _disguised(text: str) -> bool:
+    """Whether a character folds (NFKC) to an ASCII letter, digit or address punctuation ('４', '＠', '．')."""
+    for ch in set(text):
+        if ord(ch) > 127:
+            folded = unicodedata.normalize("NFKC", ch)
+            if len(folded) == 1 and folded != ch and folded.isascii() and (folded.isalnum() or folded in "@.:-_/+"):
+                return True
+    return False
+
+
+class Scrubber:
+    """Scrubs conversations; stateless between calls, safe to share across threads and batches."""
+
+    def __init__(self, config: ScrubConfig | None = None, lexicon: NameLexicon | None = None) -> None:
+        self.config = config or ScrubConfig()
+        self.lexicon = lexicon or NameLexicon.load_default()
+        self.finder = NameFinder(self.lexicon, self.config.name_allowlist)
+
+    def scrub_text(self, text: str | bytes) -> ScrubResult:
+        """Scrub one free-standing text (a conversation of one)."""
+        return self.scrub_conversation([text])
+
+    def scrub_conversation(self, texts: Sequence[str | bytes]) -> ScrubResult:
+        """Scrub every text of one conversation with one placeholder mapping."""
+        decoded: list[str] = []
+        for raw in texts:
+            text, failure = _validate(raw, self.config)
+            if failure is not None:
+                return ScrubResult((), {}, ok=False, reason=failure)
+            decoded.append(text)
+        if sum(map(len, decoded)) > self.config.max_total_chars:
+            return ScrubResult((), {}, ok=False, reason=ScrubFailure.TEXT_TOO_LONG)
+        placeholders = _Placeholders(self.config.placeholder_format)
+        scrubbed = [_replace_spans(t, detect(t), placeholders) for t in decoded]
+        if self.config.detect_names:
+            scrubbed = self._scrub_names(scrubbed, placeholders)
+        found = {kind: n for kind, n in placeholders.found.items() if n}
+        # Texts we changed are re-checked with the detectors too: a replacement must not leave (or form) PII.
+        if any(residual_risk(t) or (t != d and detect(t)) for t, d in zip(scrubbed, decoded, strict=True)):
+            return ScrubResult((), found, ok=False, reason=ScrubFailure.RESIDUAL_PII)
+        return ScrubResult(tuple(scrubbed), found, ok=True)
+
+    def _scrub_names(self, texts: list[str], placeholders: _Placeholders) -> list[str]:
+        names = find_names(self.finder, texts)
+        if not names:
+            return texts
+        assigned: dict[str, str] = {}
+        for name in names:
+            parts = {p.casefold() for p in name_parts(name)} | {name.casefold()}
+            earlier = next(
+                (
+                    ph
+                    for other, ph in assigned.items()
+                    if parts & ({p.casefold() for p in name_parts(other)} | {other.casefold()})
+                ),
+                None,
+            )
+            assigned[name] = earlier or placeholders.assign(PiiKind.NAME, name.casefold())
+        pattern = build_propagation(assigned.items(), self.lexicon)
+        if pattern is None:
+            return texts
+
+        def substitute(m: re.Match[str]) -> str:
+            placeholders.found[PiiKind.NAME] += 1
+            return placeholder_for(m.group(), assigned)
+
+        return [pattern.sub(substitute, t) for t in texts]

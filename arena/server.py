@@ -1,0 +1,52 @@
+"""create_app(settings): one FastAPI app serving the Gradio UI at /, the JSON API at /api and media."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import gradio as gr
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from arena.api import build_api, install_error_handlers, media_response
+from arena.config import Settings
+from arena.scheduler import JobRunner
+from arena.services.container import Services, build_services
+from arena.ui.app import CSS, build_ui
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """Build the whole application for `settings` (migrating the database on the way)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    services = services or build_services(settings)
+    stale = services.battles.fail_stale(older_than_s=2 * settings.generation_timeout_s)
+    if stale:
+        log.warning("marked %d battles left generating by a previous process as failed", stale)
+
+    jobs = JobRunner(services.sessions)
+    jobs.add("leaderboard-refresh", settings.leaderboard.refresh_seconds, services.leaderboard.refresh_all)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        jobs.start()
+        yield
+        jobs.shutdown()
+        await services.aclose()
+
+    app = FastAPI(title="Arena", version="0.1.0", lifespan=lifespan)
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(build_api(services))
+
+    @app.get("/media/{sha256}", include_in_schema=False)
+    def media(sha256: str) -> Response:
+        return media_response(services, sha256)
+
+    demo = build_ui(services)
+    demo.queue(default_concurrency_limit=None, max_size=2048)
+    return gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=[], ssr_mode=False)

@@ -1,0 +1,329 @@
+"""Start a battle, stream both sides at once, persist outputs and status in one transaction per turn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from arena import routing
+from arena.catalog import Catalog
+from arena.config import Settings
+from arena.db import repo
+from arena.db.engine import write_session
+from arena.db.schema import Battle, Output, utcnow
+from arena.domain import (
+    BattleMode,
+    BattleStatus,
+    ErrorCode,
+    GenerationRequest,
+    MediaChunk,
+    Message,
+    Modality,
+    ModelSpec,
+    ModelStatus,
+    Side,
+)
+from arena.errors import ConflictError, ForbiddenError, NotFoundError, ProviderError, ValidationError
+from arena.media import MediaStore
+from arena.providers.base import Provider
+from arena.sampling import DrawnPair, draw_pair
+from arena.services.outputs import END, OutputRecorder, SideRecording
+from arena.services.prompts import validate_prompt
+from arena.services.views import SideView, StartedBattle, TurnView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Everything needed to generate one turn, read from the database up front."""
+
+    battle_id: str
+    arena: Modality
+    turn: int
+    turn_id: int
+    prompt: str
+    specs: tuple[ModelSpec, ModelSpec]
+    requests: tuple[GenerationRequest, GenerationRequest]
+
+
+class BattleService:
+    """Battles from prompt to ready/failed; the UI and the JSON API both call this."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        catalog: Catalog,
+        providers: Mapping[str, Provider],
+        model_ids: Mapping[str, int],
+        media: MediaStore,
+        settings: Settings,
+        rng: np.random.Generator,
+        recorder: OutputRecorder,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._catalog = catalog
+        self._providers = providers
+        self._model_ids = model_ids
+        self._media = media
+        self._settings = settings
+        self._rng = rng
+        self._rng_lock = threading.Lock()
+        self._recorder = recorder
+        self._clock = clock
+
+    # --- starting ---------------------------------------------------------------------------------------
+
+    def start(
+        self,
+        *,
+        arena: Modality,
+        prompt: str,
+        voter_id: str,
+        session_id: str = "",
+        models: tuple[str, str] | None = None,
+        lyrics: str | None = None,
+    ) -> StartedBattle:
+        """Validate the prompt, route it, draw (or take) the pair and store the battle with its first turn."""
+        prompt = validate_prompt(prompt, self._settings.max_prompt_chars)
+        voter_id = validate_voter(voter_id)
+        route = routing.route(arena, prompt, lyrics)
+        pair = self._named_pair(arena, models) if models else self._draw(arena, route)
+        battle = Battle(
+            id=uuid.uuid4().hex,
+            arena=arena.value,
+            mode=(BattleMode.NAMED if models else BattleMode.ANONYMOUS).value,
+            voter_id=voter_id,
+            session_id=session_id[:64],
+            model_a_id=self._model_ids[pair.model_a.name],
+            model_b_id=self._model_ids[pair.model_b.name],
+            pair_probability=pair.probability,
+            status=BattleStatus.GENERATING.value,
+            routing=dict(route.options, board=route.board) if route.board else dict(route.options),
+        )
+        with write_session(self._sessions) as session:
+            repo.ensure_voter(session, voter_id)
+            repo.insert_battle(session, battle, prompt)
+        return StartedBattle(battle.id, 0, arena, prompt)
+
+    def _draw(self, arena: Modality, route: routing.Route) -> DrawnPair:
+        candidates = routing.eligible(self._catalog.for_modality(arena), route)
+        if len(candidates) < 2:
+            need = route.board or arena.value
+            raise ConflictError(
+                f"no two active models can serve this {need} prompt (found {len(candidates)}); "
+                "try another prompt or ask a maintainer to add capable models"
+            )
+        with self._rng_lock:
+            return draw_pair(candidates, self._rng)
+
+    def _named_pair(self, arena: Modality, names: tuple[str, str]) -> DrawnPair:
+        a, b = (self._catalog.get(name) for name in names)
+        if a.name == b.name:
+            raise ValidationError("pick two different models for a side-by-side battle")
+        for spec in (a, b):
+            if spec.status == ModelStatus.RETIRED:
+                raise ConflictError(f"model {spec.name!r} is retired and no longer answers")
+            if spec.modality != arena:
+                raise ValidationError(f"model {spec.name!r} is a {spec.modality.value} model, not {arena.value}")
+        return DrawnPair(a, b, 1.0)
+
+    def follow_up(self, battle_id: str, prompt: str, voter_id: str) -> int:
+        """Add a follow-up prompt to a ready battle; returns the new turn index."""
+        prompt = validate_prompt(prompt, self._settings.max_prompt_chars)
+        with write_session(self._sessions) as session:
+            battle = self._owned(session, battle_id, voter_id)
+            if battle.status != BattleStatus.READY.value:
+                raise ConflictError(_status_message(battle.status, "continue"))
+            if Modality(battle.arena) in (Modality.IMAGE, Modality.MUSIC):
+                raise ConflictError(f"{battle.arena} battles are single-turn; start a new round")
+            if len(battle.turns) >= self._settings.max_turns:
+                raise ConflictError(f"this battle reached {self._settings.max_turns} turns; vote or start a new round")
+            idx = len(battle.turns)
+            repo.add_turn(session, battle_id, idx, prompt)
+            repo.set_battle_status(session, battle_id, BattleStatus.GENERATING)
+        return idx
+
+    def abandon(self, battle_id: str, voter_id: str) -> str:
+        """Leave a battle without a vote (regenerate / new round); returns its last prompt."""
+        with write_session(self._sessions) as session:
+            battle = self._owned(session, battle_id, voter_id)
+            if battle.status == BattleStatus.VOTED.value:
+                raise ConflictError("this battle already has its vote; start a new round instead")
+            if battle.status != BattleStatus.ABANDONED.value:
+                repo.set_battle_status(session, battle_id, BattleStatus.ABANDONED, ended_at=utcnow())
+            return battle.turns[-1].prompt
+
+    def regenerate(self, battle_id: str, voter_id: str, session_id: str = "") -> StartedBattle:
+        """Abandon the battle (no vote) and ask the same prompt of a newly drawn pair."""
+        with self._sessions() as session:
+            battle = repo.get_battle(session, battle_id)
+            if battle is None:
+                raise NotFoundError(f"battle {battle_id} not found")
+            arena = Modality(battle.arena)
+            lyrics = battle.routing.get("lyrics")
+        prompt = self.abandon(battle_id, voter_id)
+        return self.start(arena=arena, prompt=prompt, voter_id=voter_id, session_id=session_id, lyrics=lyrics)
+
+    def _owned(self, session: Session, battle_id: str, voter_id: str) -> Battle:
+        battle = repo.get_battle(session, battle_id)
+        if battle is None:
+            raise NotFoundError(f"battle {battle_id!r} not found; start a new battle")
+        if battle.voter_id != voter_id:
+            raise ForbiddenError("this battle belongs to another voter")
+        return battle
+
+    def fail_stale(self, older_than_s: float = 600.0) -> int:
+        """Mark battles a dead process left generating as failed (run at startup)."""
+        with write_session(self._sessions) as session:
+            return repo.fail_stale_battles(session, utcnow() - timedelta(seconds=older_than_s))
+
+    # --- generating ---------------------------------------------------------------------------------------
+
+    def _context(self, battle_id: str, turn: int) -> TurnContext:
+        with self._sessions() as session:
+            battle = repo.get_battle(session, battle_id)
+            if battle is None:
+                raise NotFoundError(f"battle {battle_id!r} not found")
+            if battle.status != BattleStatus.GENERATING.value or turn >= len(battle.turns):
+                raise ConflictError(f"turn {turn} of battle {battle_id} is not waiting to be generated")
+            if any(t.outputs for t in battle.turns[turn:]):
+                raise ConflictError(f"turn {turn} of battle {battle_id} was already generated")
+            specs = (self._catalog.get(battle.model_a.name), self._catalog.get(battle.model_b.name))
+            requests = tuple(
+                GenerationRequest(
+                    messages=_conversation(battle, turn, side),
+                    modality=Modality(battle.arena),
+                    options={k: v for k, v in battle.routing.items() if k != "board"},
+                    seed=int.from_bytes(bytes.fromhex(battle.id[:8]), "big") + turn,
+                )
+                for side in (Side.A, Side.B)
+            )
+            return TurnContext(battle.id, Modality(battle.arena), turn, battle.turns[turn].id,
+                               battle.turns[turn].prompt, specs, (requests[0], requests[1]))
+
+    async def stream_turn(self, battle_id: str, turn: int) -> AsyncIterator[TurnView]:
+        """Generate both sides at once, yielding the growing views; persist when both are done."""
+        ctx = await asyncio.to_thread(self._context, battle_id, turn)
+        queue: asyncio.Queue[tuple[Side, object]] = asyncio.Queue()
+        runs = {side: self._recorder.start(self._clock()) for side in (Side.A, Side.B)}
+        tasks = [
+            asyncio.create_task(self._run_side(side, ctx.specs[i].name, ctx.requests[i], queue))
+            for i, side in enumerate((Side.A, Side.B))
+        ]
+        views = {Side.A: SideView(), Side.B: SideView()}
+        persisted = False
+        try:
+            while not all(v.done for v in views.values()):
+                side, item = await queue.get()
+                views[side] = runs[side].apply(views[side], item, self._clock())
+                yield self._view(ctx, views, BattleStatus.GENERATING)
+            status = await asyncio.to_thread(self._persist, ctx, runs, views)
+            persisted = True
+            yield self._view(ctx, views, status)
+        finally:
+            for task in tasks:
+                task.cancel()
+            if not persisted:
+                await asyncio.shield(asyncio.to_thread(self._persist_interrupted, ctx, runs, views))
+
+    async def run_turn(self, battle_id: str, turn: int) -> TurnView:
+        """Generate a turn to completion (the JSON API's non-streaming path)."""
+        last: TurnView | None = None
+        async for view in self.stream_turn(battle_id, turn):
+            last = view
+        assert last is not None
+        return last
+
+    async def _run_side(
+        self, side: Side, model: str, request: GenerationRequest, queue: asyncio.Queue[tuple[Side, object]]
+    ) -> None:
+        provider = self._providers[model]
+        try:
+            async with asyncio.timeout(self._settings.generation_timeout_s):
+                async for chunk in provider.generate(request):
+                    if isinstance(chunk, MediaChunk):
+                        chunk = await asyncio.to_thread(self._recorder.store_media, chunk)
+                    await queue.put((side, chunk))
+            await queue.put((side, END))
+        except ProviderError as exc:
+            log.info("model %s failed (%s): %s", model, exc.code.value, exc.message)
+            await queue.put((side, exc))
+        except TimeoutError:
+            await queue.put((side, ProviderError(
+                ErrorCode.TIMEOUT, f"the model did not finish within {self._settings.generation_timeout_s:.0f} s")))
+        except Exception:
+            log.exception("provider %s crashed", model)
+            await queue.put((side, ProviderError(ErrorCode.INTERNAL, "the model crashed while answering")))
+
+    def _view(self, ctx: TurnContext, views: Mapping[Side, SideView], status: BattleStatus) -> TurnView:
+        return TurnView(ctx.battle_id, ctx.arena, ctx.turn, ctx.prompt, views[Side.A], views[Side.B], status)
+
+    def _persist(self, ctx: TurnContext, runs: Mapping[Side, SideRecording], views: Mapping[Side, SideView]) -> BattleStatus:
+        outputs = [
+            runs[side].to_output(ctx.turn_id, side, self._model_ids[ctx.specs[i].name], views[side])
+            for i, side in enumerate((Side.A, Side.B))
+        ]
+        status = BattleStatus.READY if all(v.ok for v in views.values()) else BattleStatus.FAILED
+        now = utcnow()
+        with write_session(self._sessions) as session:
+            for run in runs.values():
+                if run.media is not None:
+                    repo.upsert_media(session, run.media.sha256, run.media.mime, run.media.size, run.media.meta)
+            repo.save_outputs(session, outputs)
+            times = {"ready_at": now} if status == BattleStatus.READY else {"ended_at": now}
+            repo.set_battle_status(session, ctx.battle_id, status, **times)
+        return status
+
+    def _persist_interrupted(
+        self, ctx: TurnContext, runs: Mapping[Side, SideRecording], views: Mapping[Side, SideView]
+    ) -> None:
+        stopped = {
+            side: view if view.done else replace(
+                view, done=True, error_code=ErrorCode.INTERNAL.value, error="generation was interrupted")
+            for side, view in views.items()
+        }
+        try:
+            self._persist(ctx, runs, stopped)
+        except Exception:
+            log.exception("could not record the interrupted turn of battle %s", ctx.battle_id)
+
+
+def _conversation(battle: Battle, turn: int, side: Side) -> tuple[Message, ...]:
+    """The messages one side sees: earlier prompts with its own earlier answers, then this turn's prompt."""
+    messages: list[Message] = []
+    for t in battle.turns[: turn + 1]:
+        messages.append(Message("user", t.prompt))
+        if t.idx < turn:
+            answer = next((o.text for o in t.outputs if o.side == side.value), "")
+            messages.append(Message("assistant", answer))
+    return tuple(messages)
+
+
+def _status_message(status: str, action: str) -> str:
+    return {
+        BattleStatus.VOTED.value: "this battle is over (the vote is in); press New round to start another",
+        BattleStatus.FAILED.value: "this battle failed, so it cannot go on; press New round",
+        BattleStatus.ABANDONED.value: "this battle was abandoned; press New round",
+        BattleStatus.GENERATING.value: "both answers are still being generated; wait for them to finish",
+    }.get(status, f"cannot {action} a battle in status {status}")
+
+
+def validate_voter(voter_id: str) -> str:
+    """Voter ids are opaque random strings from the browser: 8-64 characters of [A-Za-z0-9_-]."""
+    voter_id = (voter_id or "").strip()
+    if not (8 <= len(voter_id) <= 64) or not all(c.isalnum() or c in "-_" for c in voter_id):
+        raise ValidationError("voter must be 8-64 characters of letters, digits, '-' or '_' (a random id)")
+    return voter_id
+

@@ -1,0 +1,77 @@
+"""Build every service once from Settings (the object graph create_app serves); nothing global."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import httpx
+import numpy as np
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from arena.catalog import Catalog, load_catalog
+from arena.config import Settings
+from arena.db import repo
+from arena.db.engine import check_integrity, make_engine, make_session_factory, write_session
+from arena.db.migrate import upgrade
+from arena.media import LocalMediaStore, MediaStore
+from arena.providers.base import Provider, ProviderContext
+from arena.providers.registry import build_provider
+from arena.services.battles import BattleService
+from arena.services.leaderboard import LeaderboardService
+from arena.services.outputs import OutputRecorder
+from arena.services.votes import VoteService
+from arena.style_features import style_features
+
+
+@dataclass(frozen=True)
+class Services:
+    """The application's shared objects; the UI and the API receive this and nothing else."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    catalog: Catalog
+    providers: dict[str, Provider]
+    http: httpx.AsyncClient
+    media: MediaStore
+    battles: BattleService
+    votes: VoteService
+    leaderboard: LeaderboardService
+
+    @staticmethod
+    def new_voter_id() -> str:
+        """A fresh random pseudonymous voter id for a browser that has none."""
+        return secrets.token_urlsafe(16)
+
+    async def aclose(self) -> None:
+        """Release providers, the HTTP client and the database pool."""
+        for provider in self.providers.values():
+            await provider.aclose()
+        await self.http.aclose()
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.Generator | None = None) -> Services:
+    """Open (and migrate) the database, load the catalogue, build providers and services."""
+    engine = make_engine(settings.resolved_database_url)
+    check_integrity(engine)
+    if migrate:
+        upgrade(engine)
+    sessions = make_session_factory(engine)
+    catalog = load_catalog(settings.models, include_builtins=settings.include_builtin_models)
+    with write_session(sessions) as session:
+        model_ids = repo.sync_models(session, catalog.models)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=False)
+    context = ProviderContext(http=http)
+    providers = {spec.name: build_provider(spec, context) for spec in catalog.models}
+    media = LocalMediaStore(settings.data_dir / "media")
+    leaderboard = LeaderboardService(sessions=sessions, catalog=catalog, settings=settings.leaderboard)
+    recorder = OutputRecorder(media=media, style=style_features)
+    battles = BattleService(
+        sessions=sessions, catalog=catalog, providers=providers, model_ids=model_ids, media=media,
+        settings=settings, rng=rng or np.random.default_rng(), recorder=recorder,
+    )
+    votes = VoteService(sessions=sessions, on_counted=leaderboard.mark_dirty)
+    return Services(settings, engine, sessions, catalog, providers, http, media, battles, votes, leaderboard)

@@ -1,0 +1,57 @@
+"""The Gradio Blocks: battle tabs per modality, side-by-side, leaderboard and about tabs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from arena.domain import Modality
+from arena.services.container import Services
+from arena.ui.battle_tab import build_battle_tab
+from arena.ui.leaderboard_tab import build_leaderboard_tab
+
+CSS = """
+.gradio-container {max-width: 1400px !important}
+#reveal-text, [id^=reveal-] {border: 2px solid var(--color-accent); border-radius: 8px; padding: 8px 14px}
+"""
+
+ABOUT = """
+## About Arena
+Arena is an open platform for live human-preference evaluation of generative models. Two anonymous models
+answer your prompt; you vote; only then are their names revealed. Votes feed a Bradley-Terry leaderboard
+with bootstrap confidence intervals.
+
+* Your voter id is a random string kept in this browser (never your IP address).
+* The built-in models are small **local demo models** that run offline; real providers are configured in
+  `arena.toml`.
+* Side-by-side votes (where you pick the models) never count in the leaderboard.
+"""
+
+TAB_TITLES = {Modality.TEXT: "⚔️ Text arena", Modality.SEARCH: "🔎 Search arena",
+              Modality.IMAGE: "🖼️ Image arena", Modality.MUSIC: "🎵 Music arena"}
+
+
+def build_ui(services: Services) -> gr.Blocks:
+    """Build the Blocks for one Services graph (per-user state lives in gr.State / gr.BrowserState)."""
+    with gr.Blocks(title="Arena") as demo:
+        voter = gr.BrowserState(None, storage_key="arena_voter_id")
+        gr.Markdown("# ⚔️ Arena — which answer is better?")
+        with gr.Tabs():
+            for modality in Modality:
+                if len(services.catalog.for_modality(modality)) < 2:
+                    continue
+                with gr.Tab(TAB_TITLES[modality], id=f"tab-{modality.value}"):
+                    build_battle_tab(services, modality, named=False, voter=voter)
+            with gr.Tab("🆚 Side-by-side", id="tab-named"):
+                build_battle_tab(services, Modality.TEXT, named=True, voter=voter)
+            with gr.Tab("🏆 Leaderboard", id="tab-leaderboard") as board_tab:
+                build_leaderboard_tab(services, board_tab)
+            with gr.Tab("ℹ️ About", id="tab-about"):
+                gr.Markdown(ABOUT)
+
+        def ensure_voter(current: Any) -> str:
+            return current if isinstance(current, str) and len(current) >= 8 else services.new_voter_id()
+
+        demo.load(ensure_voter, voter, voter)
+    return demo

@@ -1,0 +1,104 @@
+"""The JSON API over the real app (ASGI): status codes and messages for every rule of issue 2."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from arena.server import create_app
+from tests.services.helpers import DEAD_MODEL, VOTER_1, VOTER_2
+
+
+@pytest.fixture
+def client(make_services: Any) -> Iterator[TestClient]:
+    """The embedded default catalogue plus a paused real provider that cannot connect (for failure cases)."""
+    services = make_services(models=({**DEAD_MODEL, "status": "paused"},), include_builtin_models=True)
+    with TestClient(create_app(services.settings, services)) as test_client:
+        yield test_client
+
+
+def _battle(client: TestClient, voter: str = VOTER_1, **extra: Any) -> dict[str, Any]:
+    response = client.post("/api/battles", json={"arena": "text", "prompt": "What is a cat?", "voter": voter, **extra})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_health_and_models(client: TestClient) -> None:
+    assert client.get("/api/health").json()["status"] == "ok"
+    models = client.get("/api/models").json()["models"]
+    assert {"ngram-storyteller", "wordnet-librarian", "tiny-transformer"} <= {m["name"] for m in models}
+    assert all(m["local_demo"] for m in models if m["name"] != "dead-model")
+
+
+def test_battle_hides_identity_then_vote_reveals(client: TestClient) -> None:
+    body = _battle(client)
+    names = {m["name"] for m in client.get("/api/models").json()["models"]}
+    text = str(body)
+    assert not [name for name in names if name in text], "model identity leaked before the vote"
+    assert body["votable"] and body["responses"]["a"]["text"] and body["responses"]["b"]["text"]
+    vote = client.post(f"/api/battles/{body['battle_id']}/vote", json={"outcome": "model_a", "voter": VOTER_1})
+    assert vote.status_code == 200 and vote.json()["model_a"] in names
+    again = client.post(f"/api/battles/{body['battle_id']}/vote", json={"outcome": "model_b", "voter": VOTER_1})
+    assert again.status_code == 409 and again.json()["error"]["first_vote"] == "model_a"
+    other = client.post(f"/api/battles/{body['battle_id']}/vote", json={"outcome": "model_b", "voter": VOTER_2})
+    assert other.status_code == 403
+    same = client.post(f"/api/battles/{body['battle_id']}/vote", json={"outcome": "model_a", "voter": VOTER_1})
+    assert same.status_code == 200 and same.json() == vote.json()
+    board = client.get("/api/leaderboard/text").json()
+    assert board["total_votes"] == 1 and len(board["rows"]) == 2
+
+
+def test_follow_up_turns(client: TestClient) -> None:
+    body = _battle(client)
+    turn = client.post(f"/api/battles/{body['battle_id']}/turns", json={"prompt": "Tell me more", "voter": VOTER_1})
+    assert turn.status_code == 200 and turn.json()["turn"] == 1
+    wrong = client.post(f"/api/battles/{body['battle_id']}/turns", json={"prompt": "x", "voter": VOTER_2})
+    assert wrong.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "message"),
+    [
+        ({"prompt": "", "voter": VOTER_1}, 422, "empty"),
+        ({"prompt": "x" * 10_001, "voter": VOTER_1}, 422, "limit is 10,000"),
+        ({"prompt": "a\x00b", "voter": VOTER_1}, 422, "control characters"),
+        ({"prompt": "hi", "voter": "short"}, 422, "voter"),
+        ({"prompt": "hi", "voter": VOTER_1, "arena": "video"}, 422, "arena"),
+        ({"prompt": "hi", "voter": VOTER_1, "models": ["nope", "ngram-storyteller"]}, 404, "unknown model 'nope'"),
+        ({"prompt": "hi", "voter": VOTER_1, "models": ["ngram-storyteller", "ngram-storyteller"]}, 422, "two different"),
+        ({"prompt": "hi", "voter": VOTER_1, "extra": 1}, 422, "extra"),
+    ],
+)
+def test_bad_battle_input(client: TestClient, payload: dict[str, Any], status: int, message: str) -> None:
+    before = client.get("/api/leaderboard/text").json()["total_votes"]
+    response = client.post("/api/battles", json=payload)
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]["message"]
+    assert client.get("/api/leaderboard/text").json()["total_votes"] == before
+
+
+def test_vote_errors(client: TestClient) -> None:
+    body = _battle(client)
+    bad = client.post(f"/api/battles/{body['battle_id']}/vote", json={"outcome": "left", "voter": VOTER_1})
+    assert bad.status_code == 422 and "model_a, model_b, tie, tie_bothbad" in bad.json()["error"]["message"]
+    missing = client.post(f"/api/battles/{'f' * 32}/vote", json={"outcome": "tie", "voter": VOTER_1})
+    assert missing.status_code == 404
+    failed = _battle(client, models=["dead-model", "ngram-storyteller"])
+    assert failed["status"] == "failed" and failed["responses"]["a"]["error"]["code"] == "connection"
+    assert "dead-model" not in str(failed) and "127.0.0.1:9" not in str(failed)
+    refused = client.post(f"/api/battles/{failed['battle_id']}/vote", json={"outcome": "model_b", "voter": VOTER_1})
+    assert refused.status_code == 409 and "failed" in refused.json()["error"]["message"]
+
+
+def test_parallel_duplicate_votes_via_api(client: TestClient) -> None:
+    body = _battle(client)
+    url = f"/api/battles/{body['battle_id']}/vote"
+    with ThreadPoolExecutor(10) as pool:
+        codes = list(pool.map(lambda _i: client.post(url, json={"outcome": "tie", "voter": VOTER_1}).status_code,
+                              range(10)))
+    assert codes == [200] * 10
+    assert client.get("/api/leaderboard/text").json()["total_votes"] == 1

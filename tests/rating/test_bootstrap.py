@@ -1,0 +1,71 @@
+"""Batched bootstrap: every round equals its own exact fit, seeded, thread-independent, robust."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rating.bootstrap import bootstrap, resampled_cells
+from rating.bt import center, fit_point, make_problem
+
+
+def test_each_round_equals_an_exact_fit_of_its_counts(llmfao_rows, counts_from) -> None:
+    _, pc = counts_from(llmfao_rows)
+    prob = make_problem(pc)
+    fit = fit_point(prob)
+    boot = bootstrap(prob, fit, 150, seed=3)
+    assert boot.dropped == 0 and boot.theta.shape == (59, 150)
+    assert boot.max_grad_norm <= 1e-8
+    cells = resampled_cells(prob, 150, 3)
+    assert np.all(cells.sum(axis=(0, 1)) == prob.cells.sum())
+    for j in range(0, 150, 29):
+        exact = fit_point(prob, cells=cells[..., j])
+        assert exact.converged
+        assert np.max(np.abs(center(prob, exact.theta) - boot.theta[:, j])) < 1e-7
+
+
+def test_seeded_and_independent_of_threads(llmfao_rows, counts_from) -> None:
+    _, pc = counts_from(llmfao_rows)
+    prob = make_problem(pc)
+    fit = fit_point(prob)
+    one = bootstrap(prob, fit, 230, seed=5, threads=1)
+    two = bootstrap(prob, fit, 230, seed=5, threads=2)
+    other = bootstrap(prob, fit, 230, seed=6)
+    assert np.array_equal(one.theta, two.theta)
+    assert not np.array_equal(one.theta, other.theta)
+
+
+def test_rounds_without_mle_are_refitted_with_ridge_not_replaced(counts_from) -> None:
+    rows = [("A", "B", "a")] * 7 + [("A", "B", "b")] * 3 + [("B", "C", "a")] * 2 + [("B", "C", "b")]
+    _, pc = counts_from(rows)
+    prob = make_problem(pc)
+    fit = fit_point(prob)
+    boot = bootstrap(prob, fit, 500, seed=1)
+    assert boot.regularized > 0 and boot.refitted >= boot.regularized
+    assert boot.dropped == 0
+    assert np.all(np.isfinite(boot.theta))
+    # no round was filled with the point estimate
+    same = np.all(np.isclose(boot.theta, fit.theta[:, None], atol=1e-12), axis=0)
+    assert same.sum() < 50
+
+
+def test_davidson_bootstrap_matches_exact_fits() -> None:
+    from rating.simulate import simulate_counts
+
+    pc = simulate_counts(np.linspace(900, 1100, 6), 5000, np.random.default_rng(4), model="davidson", nu=0.6)
+    prob = make_problem(pc, "davidson")
+    fit = fit_point(prob)
+    boot = bootstrap(prob, fit, 100, seed=2)
+    cells = resampled_cells(prob, 100, 2)
+    for j in (0, 57, 99):
+        exact = fit_point(prob, cells=cells[..., j])
+        assert np.max(np.abs(center(prob, exact.theta) - boot.theta[:, j])) < 1e-7
+        assert abs(exact.log_nu - boot.log_nu[j]) < 1e-7
+
+
+def test_zero_rounds() -> None:
+    from rating.data import PairCounts
+
+    pc = PairCounts(2, np.array([[0, 1]]), np.array([[3.0, 1.0, 0.0, 0.0]]))
+    prob = make_problem(pc)
+    boot = bootstrap(prob, fit_point(prob), 0, seed=0)
+    assert boot.theta.shape == (2, 0) and boot.rounds == 0
