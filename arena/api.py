@@ -15,6 +15,7 @@ from arena import __version__
 from arena.categories import OVERALL
 from arena.domain import Modality
 from arena.errors import ArenaError
+from arena.media import sniff_mime
 from arena.services.container import Services
 
 ArenaName = Literal["text", "search", "image", "music"]
@@ -47,6 +48,24 @@ class VoteIn(_Strict):
     outcome: str = Field(max_length=64)
     voter: str = Field(max_length=200)
     client_token: str | None = Field(default=None, max_length=64)
+
+
+class ListenIn(_Strict):
+    """A music telemetry event: which clip, what happened, where in the clip."""
+
+    voter: str = Field(max_length=200)
+    side: Literal["a", "b"]
+    event: Literal["play", "pause", "seek", "progress", "ended"]
+    position_s: float = Field(ge=0, le=3600)
+
+
+class FeedbackIn(_Strict):
+    """Optional feedback after the vote."""
+
+    voter: str = Field(max_length=200)
+    a: str = Field(default="", max_length=2000)
+    b: str = Field(default="", max_length=2000)
+    overall: str = Field(default="", max_length=2000)
 
 
 class ActorIn(_Strict):
@@ -124,6 +143,17 @@ def build_api(services: Services) -> APIRouter:
     def vote(battle_id: str, body: VoteIn) -> dict[str, Any]:
         return services.votes.vote(battle_id, body.outcome, body.voter, body.client_token).to_json()
 
+    @api.post("/battles/{battle_id}/listen")
+    def listen(battle_id: str, body: ListenIn) -> dict[str, Any]:
+        status = services.music.record(battle_id, body.voter, body.side, body.event, body.position_s)
+        return {"listened_a": round(status.listened_a, 3), "listened_b": round(status.listened_b, 3),
+                "required_s": max(status.required_a, status.required_b), "vote_open": status.enough}
+
+    @api.post("/battles/{battle_id}/feedback")
+    def feedback(battle_id: str, body: FeedbackIn) -> dict[str, Any]:
+        kept = services.music.feedback(battle_id, body.voter, {"a": body.a, "b": body.b, "overall": body.overall})
+        return {"stored": kept}
+
     @api.get("/leaderboard/{arena}")
     def leaderboard(arena: ArenaName, category: str = OVERALL, method: str = "bt") -> dict[str, Any]:
         return services.leaderboard.board(arena, category, method)
@@ -136,13 +166,10 @@ def build_api(services: Services) -> APIRouter:
 
 
 def media_response(services: Services, sha256: str) -> Response:
-    """Serve a stored media file with its recorded content type."""
-    from arena.db import repo
-
-    with services.sessions() as session:
-        row = repo.get_media(session, sha256)
-        if row is None:
-            return _error(404, f"media {sha256} not found", type="NotFoundError")
-        mime = row.mime
-    data = services.media.get(sha256)
-    return Response(content=data, media_type=mime, headers={"Cache-Control": "public, max-age=31536000, immutable"})
+    """Serve a stored media file; bytes are content-addressed, so they may be cached forever."""
+    try:
+        data = services.media.get(sha256)
+    except ArenaError as exc:
+        return _error(exc.status_code, exc.message, type=type(exc).__name__)
+    return Response(content=data, media_type=sniff_mime(data),
+                    headers={"Cache-Control": "public, max-age=31536000, immutable"})

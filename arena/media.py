@@ -61,3 +61,20 @@ class LocalMediaStore:
             return path.read_bytes()
         except FileNotFoundError as exc:
             raise NotFoundError(f"media {sha256} not found") from exc
+
+
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF8", 0, "image/gif"),
+    (b"WEBP", 8, "image/webp"),
+    (b"WAVE", 8, "audio/wav"),
+)
+
+
+def sniff_mime(data: bytes) -> str:
+    """The content type of stored media from its magic bytes (files are stored without extensions)."""
+    for magic, offset, mime in _SIGNATURES:
+        if data[offset : offset + len(magic)] == magic:
+            return mime
+    return "application/octet-stream"

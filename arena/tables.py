@@ -15,6 +15,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+import numpy as np
+
 from arena.errors import ValidationError
 from rating.data import PairCounts, TiePolicy
 from rating.report import RatingReport, rate
@@ -142,6 +144,26 @@ def leaderboard(
         anchor=anchor if report.anchor_applied else None,
         report=report,
     )
+
+
+def parse_anchor(text: str) -> tuple[str, float]:
+    """Parse ``MODEL=RATING`` (the last ``=`` splits, so model names may contain ``=``).
+
+    Raises
+    ------
+    ValidationError
+        If the text is not of that form.
+    """
+    name, sep, value = text.rpartition("=")
+    try:
+        rating = float(value)
+    except ValueError:
+        rating = float("nan")
+    if not sep or not name.strip() or not np.isfinite(rating):
+        raise ValidationError(
+            f"anchor must look like MODEL=RATING (e.g. mixtral-8x7b-instruct-v0.1=1114); got {text!r}"
+        )
+    return name.strip(), rating
 
 
 def render(rows: Sequence[LeaderboardRow], fmt: Format = "table") -> str:

@@ -151,6 +151,8 @@ def build(data: Path, workers: int, profile: bool) -> dict[str, Any]:
     service = ReleaseService(sessions, settings, load_catalog(()), LocalMediaStore(data / "media"), workers=workers)
     until = T0 + SPAN + timedelta(days=settings.release.embargo_days, hours=1)
     profiler = cProfile.Profile() if profile else None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -159,14 +161,16 @@ def build(data: Path, workers: int, profile: bool) -> dict[str, Any]:
         profiler.disable()
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
     seconds = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    own_usage, child_usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, child = own_usage.ru_maxrss / 1024, child_usage.ru_maxrss / 1024
+    cpu = {"cpu_s_main": round(own_usage.ru_utime + own_usage.ru_stime - cpu_before, 1),
+           "cpu_s_workers": round(child_usage.ru_utime + child_usage.ru_stime, 1)}
     engine.dispose()
     return {"battles_in_window": summary["rows"] + sum(summary["excluded"].values()), "rows": summary["rows"],
             "excluded": summary["excluded"], "seconds": round(seconds, 1),
             "battles_per_s": round((summary["rows"] + sum(summary["excluded"].values())) / seconds),
             "bytes": summary["bytes"], "workers": workers, "peak_rss_main_mb": round(own),
-            "peak_rss_largest_worker_mb": round(child) if workers > 1 else 0,
+            "peak_rss_largest_worker_mb": round(child) if workers > 1 else 0, **cpu,
             "python": platform.python_version(), "cpus": os.cpu_count()}
 
 

@@ -194,14 +194,14 @@ def _chunks(rounds: int, seed: int) -> list[tuple[np.random.SeedSequence, int]]:
     return list(zip(np.random.SeedSequence(seed).spawn(len(sizes)), sizes, strict=True))
 
 
-def _sampler(prob: Problem) -> MultinomialSampler:
+def build_sampler(prob: Problem) -> MultinomialSampler:
     """Sampler over the cell-major cells (all first-model wins, then second-model wins, then ties)."""
     return MultinomialSampler.build(prob.cells.T.reshape(-1))
 
 
 def resampled_cells(prob: Problem, rounds: int, seed: int) -> Array:
     """The resampled cell counts `bootstrap` fits for this seed, shape (K, 3, rounds) (for checks)."""
-    sampler = _sampler(prob)
+    sampler = build_sampler(prob)
     parts = [sampler.draw(np.random.default_rng(sd), size) for sd, size in _chunks(rounds, seed)]
     if not parts:
         return np.zeros((len(prob.pairs), 3, 0))
@@ -230,6 +230,7 @@ def bootstrap(
     tol: float = DEFAULT_BOOT_TOL,
     threads: int = 1,
     max_iter: int = 60,
+    sampler: MultinomialSampler | None = None,
 ) -> BootstrapResult:
     """Bootstrap the point fit `fit` of `prob`.
 
@@ -249,6 +250,8 @@ def bootstrap(
         Worker threads (chunks run in parallel; results do not depend on this).
     max_iter : int
         Chord iterations before a round is refitted on its own.
+    sampler : MultinomialSampler, optional
+        ``build_sampler(prob)`` if already built (e.g. while the point fit ran).
 
     Returns
     -------
@@ -263,7 +266,7 @@ def bootstrap(
         x0=x0,
         p0=expit(prob.inc.b @ fit.theta),
         h0_inv=spd_inverse(gauge_fix(prob, fit.hessian, prob.ridge)),
-        sampler=_sampler(prob),
+        sampler=build_sampler(prob) if sampler is None else sampler,
         certificate=certificate_edges(prob.n_models, prob.pairs, prob.cells, prob.comps),
         tol=tol,
         max_iter=max_iter,

@@ -4,12 +4,13 @@ Resampling N battles with replacement gives cell counts ``Multinomial(N, p)``.  
 with one binomial per cell (about 1 ms per round for 10,000 cells), which would dominate a
 1000-round bootstrap.  This module uses an exact decomposition instead:
 
-1. Draw independent ``X_c ~ Poisson(mu p_c)`` with ``mu = N - 3 sqrt(N)`` (so ``sum X <= N`` in all
-   but 0.13 % of rounds).  Given its total ``T``, such a vector is ``Multinomial(T, p)``.
+1. Draw independent ``X_c ~ Poisson(mu p_c)`` with ``mu = N - 1.5 sqrt(N)``; redraw (rejection) the
+   rounds whose total ``T`` exceeds N (about 7 %).  Given its total, such a vector is
+   ``Multinomial(T, p)`` - rejecting on the total does not change that.
 2. Add ``Multinomial(N - T, p)``: ``N - T`` single categorical draws, counted per cell.  The sum of
    independent multinomials with the same ``p`` is ``Multinomial(N, p)``, whatever ``T`` was.
-3. A round with ``T > N`` is discarded and redrawn with ``numpy.random.Generator.multinomial``
-   (the result is still an exact mixture of ``Multinomial(N, p)`` laws).
+
+The gap 1.5 sqrt(N) balances the top-up draws against the redraws.
 
 Both kinds of draw invert a cumulative table with a guide table (Chen and Asau 1974): a uniform
 ``U`` picks a bucket that points at the first table entry that can hold its answer, and a short
@@ -28,6 +29,7 @@ from numpy.typing import NDArray
 from scipy.special import gammaln
 
 IntArray = NDArray[np.int64]
+MU_GAP = 1.5  # Poisson total N - 1.5 sqrt(N): 7 % of rounds redrawn, top-ups of about 1.6 sqrt(N)
 Array = NDArray[np.float64]
 
 
@@ -181,7 +183,7 @@ class MultinomialSampler:
             raise ValueError("counts must be a 1-D array of non-negative numbers with a positive total")
         n = round(float(counts.sum()))
         probs = counts / counts.sum()
-        mu = max(n - 3.0 * np.sqrt(n), 0.0)
+        mu = max(n - MU_GAP * np.sqrt(n), 0.0)
         poisson, lo = _poisson_tables(mu * probs)
         cat_cdf = np.cumsum(probs)
         cat_cdf[-1] = np.inf
@@ -199,15 +201,21 @@ class MultinomialSampler:
             Column r holds round r's counts; every column sums to `n`.
         """
         c = len(self.probs)
-        x = self.poisson.invert(rng.random((c, rounds)))
-        x += self.value_offset[:, None]
+        x = self._poisson(rng, rounds)
         deficit = self.n - x.sum(axis=0)
-        for r in np.flatnonzero(deficit < 0):
-            x[:, r] = rng.multinomial(self.n, self.probs)
-            deficit[r] = 0
+        over = np.flatnonzero(deficit < 0)
+        while over.size:  # rejection: redraw the Poisson stage of rounds that overshot N
+            x[:, over] = self._poisson(rng, over.size)
+            deficit[over] = self.n - x[:, over].sum(axis=0)
+            over = over[deficit[over] < 0]
         total = int(deficit.sum())
         if total:
             cell = self.categorical.invert(rng.random(total))
             rnd = np.repeat(np.arange(rounds), deficit)
             x += np.bincount(cell * rounds + rnd, minlength=c * rounds).reshape(c, rounds)
+        return x
+
+    def _poisson(self, rng: np.random.Generator, rounds: int) -> IntArray:
+        x = self.poisson.invert(rng.random((len(self.probs), rounds)))
+        x += self.value_offset[:, None]
         return x

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-from rating.bootstrap import DEFAULT_BOOT_TOL, BootstrapResult, bootstrap
+from rating.bootstrap import DEFAULT_BOOT_TOL, BootstrapResult, bootstrap, build_sampler
 from rating.bt import DEFAULT_RIDGE, DEFAULT_TOL, PointFit, Problem, fit_point, make_problem, to_ratings
 from rating.data import PairCounts, TiePolicy, check_policy
 from rating.graph import scored_edges
@@ -180,11 +181,15 @@ def rate(
     if anchor is not None and not 0 <= anchor[0] < counts.n_models:
         raise ValueError(f"anchor model index {anchor[0]} is out of range")
     prob = make_problem(counts, ties, ridge=ridge)
-    fit = fit_point(prob, tol=tol)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The bootstrap's sampling tables depend on the counts only: build them during the fit.
+        tables = pool.submit(build_sampler, prob) if bootstrap_rounds > 0 and prob.n_matches > 0 else None
+        fit = fit_point(prob, tol=tol)
+        sampler = tables.result() if tables is not None else None
     anchor_ok = anchor is not None and prob.comps.labels[anchor[0]] >= 0
     sc = _Scale(scale, base, center, anchor if anchor_ok else None, float(ndtri(0.5 + level / 2.0)))
     rating = sc.ratings(prob, fit.theta)
-    boot = bootstrap(prob, fit, bootstrap_rounds, seed, tol=bootstrap_tol, threads=threads)
+    boot = bootstrap(prob, fit, bootstrap_rounds, seed, tol=bootstrap_tol, threads=threads, sampler=sampler)
     boot_r, se, sandwich = _intervals(prob, fit, boot, rating, sc)
     return _assemble(prob, fit, boot, rating, boot_r, se, sandwich, sc, level, min_votes, ties)
 

@@ -101,3 +101,13 @@ def test_model_name_count_must_match() -> None:
     pc = PairCounts(2, np.array([[0, 1]]), np.array([[1.0, 0.0, 0.0, 0.0]]))
     with pytest.raises(ValidationError):
         leaderboard(["only-one"], pc)
+
+
+def test_parse_anchor() -> None:
+    from arena.tables import parse_anchor
+
+    assert parse_anchor("mixtral-8x7b-instruct-v0.1=1114") == ("mixtral-8x7b-instruct-v0.1", 1114.0)
+    assert parse_anchor("a=b=1000.5") == ("a=b", 1000.5)
+    for bad in ("mixtral", "=1114", "m=x", "m=nan"):
+        with pytest.raises(ValidationError, match="MODEL=RATING"):
+            parse_anchor(bad)

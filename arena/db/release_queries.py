@@ -114,7 +114,7 @@ def window_rows(session: Session, start: datetime, end: datetime, lo: int, hi: i
         BattleRow(r[0], r[1], aware(r[2]), r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]), float(r[10]),
                   dict(r[11] or {}), list(r[12] or []), r[13], bool(r[14]), list(r[15] or []),
                   list(r[16] or []), r[17], r[18] is not None, r[19] is not None)
-        for r in session.execute(stmt)
+        for r in session.connection().execute(stmt)
     ]
 
 
@@ -123,7 +123,8 @@ def battle_details(session: Session, battle_ids: Sequence[str]) -> dict[str, Bat
     details: dict[str, BattleDetail] = defaultdict(BattleDetail)
     turn_slot: dict[int, tuple[str, int]] = {}
     turns = select(Turn.id, Turn.battle_id, Turn.prompt).where(Turn.battle_id.in_(battle_ids))
-    for turn_id, battle_id, prompt in session.execute(turns.order_by(Turn.battle_id, Turn.idx)):
+    conn = session.connection()  # Core rows: no ORM bookkeeping on the hot path
+    for turn_id, battle_id, prompt in conn.execute(turns.order_by(Turn.battle_id, Turn.idx)):
         detail = details[battle_id]
         turn_slot[turn_id] = (battle_id, len(detail.prompts))
         detail.prompts.append(prompt)
@@ -135,27 +136,21 @@ def battle_details(session: Session, battle_ids: Sequence[str]) -> dict[str, Bat
         .outerjoin(Media, Media.sha256 == Output.media_sha256)
         .where(Turn.battle_id.in_(battle_ids))
     )
-    for turn_id, side, text, citations, sha, mime, listened in session.execute(outputs):
+    for turn_id, side, text, citations, sha, mime, listened in conn.execute(outputs):
         battle_id, idx = turn_slot[turn_id]
         details[battle_id].outputs[idx][side] = OutputRow(text or "", list(citations or []), sha, mime,
                                                           float(listened or 0.0))
     feedback = select(Feedback.battle_id, Feedback.target, Feedback.text).where(Feedback.battle_id.in_(battle_ids))
-    for battle_id, target, text in session.execute(feedback.order_by(Feedback.id)):
+    for battle_id, target, text in conn.execute(feedback.order_by(Feedback.id)):
         details[battle_id].feedback.append((target, text))
     plays = (
         select(ListeningEvent.battle_id, ListeningEvent.side, func.count())
         .where(ListeningEvent.battle_id.in_(battle_ids), ListeningEvent.event == "play")
         .group_by(ListeningEvent.battle_id, ListeningEvent.side)
     )
-    for battle_id, side, n in session.execute(plays):
+    for battle_id, side, n in conn.execute(plays):
         details[battle_id].plays[side] = int(n)
     return dict(details)
-
-
-def window_vote_count(session: Session, start: datetime, end: datetime) -> int:
-    """How many voted battles a window holds."""
-    stmt = select(func.count(Vote.id)).where(Vote.created_at >= start, Vote.created_at < end)
-    return int(session.scalar(stmt) or 0)
 
 
 # --- releases ----------------------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, selectinload
 from arena.domain import BattleStatus, ModelSpec, Outcome
 from arena.db.schema import (
     Battle,
+    Feedback,
     JobLock,
+    ListeningEvent,
     LeaderboardSnapshot,
     Media,
     Model,
@@ -291,3 +293,43 @@ def try_lock(session: Session, name: str, holder: str, now: datetime, expires_at
 def release_lock(session: Session, name: str, holder: str) -> None:
     """Give up a lease early (only the holder can)."""
     session.execute(delete(JobLock).where(JobLock.name == name, JobLock.holder == holder))
+
+
+# --- music listening and feedback ----------------------------------------------------------------------------
+
+
+def last_listening_event(session: Session, battle_id: str, side: str) -> ListeningEvent | None:
+    """The newest telemetry event of one clip."""
+    return session.scalar(
+        select(ListeningEvent)
+        .where(ListeningEvent.battle_id == battle_id, ListeningEvent.side == side)
+        .order_by(ListeningEvent.id.desc())
+        .limit(1)
+    )
+
+
+def add_listening(session: Session, event: ListeningEvent, output_id: int, listened_s: float) -> None:
+    """Store a telemetry event and the clip's new listening total."""
+    session.add(event)
+    session.execute(update(Output).where(Output.id == output_id).values(listened_s=listened_s))
+
+
+def add_feedback(session: Session, rows: Sequence[Feedback]) -> None:
+    """Store post-vote feedback texts."""
+    session.add_all(list(rows))
+
+
+def model_speed(session: Session, modality: str) -> dict[int, float]:
+    """Median-free average real-time factor (generation seconds per second of audio) per model."""
+    stmt = (
+        select(Output.model_id, Output.latency_ms, Media.meta)
+        .join(Media, Media.sha256 == Output.media_sha256)
+        .join(Model, Model.id == Output.model_id)
+        .where(Model.modality == modality, Output.error_code.is_(None))
+    )
+    sums: dict[int, list[float]] = {}
+    for model_id, latency_ms, meta in session.execute(stmt):
+        duration = float((meta or {}).get("duration_s") or 0.0)
+        if latency_ms is not None and duration > 0:
+            sums.setdefault(model_id, []).append(latency_ms / 1000.0 / duration)
+    return {model_id: sum(v) / len(v) for model_id, v in sums.items()}

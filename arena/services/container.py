@@ -16,10 +16,13 @@ from arena.db import repo
 from arena.db.engine import check_integrity, make_engine, make_session_factory, write_session
 from arena.db.migrate import upgrade
 from arena.media import LocalMediaStore, MediaStore
+from arena.presets import PresetPrompts
 from arena.providers.base import Provider, ProviderContext
 from arena.providers.registry import build_provider
 from arena.services.battles import BattleService
 from arena.services.leaderboard import LeaderboardService
+from arena.services.media_policy import MediaPolicy
+from arena.services.music import MusicService
 from arena.services.outputs import OutputRecorder
 from arena.services.votes import VoteService
 from arena.style_features import style_features
@@ -39,6 +42,8 @@ class Services:
     battles: BattleService
     votes: VoteService
     leaderboard: LeaderboardService
+    music: MusicService
+    presets: PresetPrompts
 
     @staticmethod
     def new_voter_id() -> str:
@@ -68,10 +73,15 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     providers = {spec.name: build_provider(spec, context) for spec in catalog.models}
     media = LocalMediaStore(settings.data_dir / "media")
     leaderboard = LeaderboardService(sessions=sessions, catalog=catalog, settings=settings.leaderboard)
-    recorder = OutputRecorder(media=media, style=style_features)
+    policy = MediaPolicy(max_bytes=settings.max_media_bytes)
+    recorder = OutputRecorder(media=media, max_media_bytes=settings.max_media_bytes, style=style_features,
+                              check_media=policy)
     battles = BattleService(
         sessions=sessions, catalog=catalog, providers=providers, model_ids=model_ids, media=media,
         settings=settings, rng=rng or np.random.default_rng(), recorder=recorder,
     )
-    votes = VoteService(sessions=sessions, on_counted=leaderboard.mark_dirty)
-    return Services(settings, engine, sessions, catalog, providers, http, media, battles, votes, leaderboard)
+    music = MusicService(sessions, min_listen_s=settings.min_listen_s)
+    votes = VoteService(sessions=sessions, gates=(music.check_vote,), on_counted=leaderboard.mark_dirty)
+    presets = PresetPrompts(np.random.default_rng())
+    return Services(settings, engine, sessions, catalog, providers, http, media, battles, votes, leaderboard, music,
+                    presets)

@@ -96,6 +96,10 @@ class SideRecording:
             return None if t is None else round((t - self.started) * 1000.0, 3)
 
         style = self.style(view.text) if view.ok and view.text else {}
+        if self.media is not None:
+            media_style = {k: self.media.meta[k] for k in ("duration_s", "width", "height", "instrumental")
+                           if k in self.media.meta}
+            style = {**style, **media_style}
         if view.citations:
             domains = sorted({_domain(c.url) for c in view.citations})
             style = {**style, "citations": len(view.citations), "cited_domains": domains}

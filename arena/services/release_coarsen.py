@@ -39,9 +39,10 @@ class QuasiIdentifiers:
     language: list[str | None] = field(default_factory=list)
     duration: array[float] = field(default_factory=lambda: array("d"))
 
-    def add(self, voter: str, moment: datetime, language: str | None, duration: float | None) -> None:
+    def add(self, voter: str, seconds: int, language: str | None, duration: float | None) -> None:
+        """Record one released row (voted at `seconds` since the epoch)."""
         self.voter.append(self.voters.setdefault(voter, len(self.voters)))
-        self.seconds.append(int(moment.astimezone(UTC).timestamp()))
+        self.seconds.append(seconds)
         self.language.append(language)
         self.duration.append(math.nan if duration is None else float(duration))
 
@@ -50,17 +51,16 @@ class QuasiIdentifiers:
 
 
 @dataclass(frozen=True)
-class CoarseningPlan:
-    """What pass two does to row i: its time bucket width (0 = drop time) and the value maps."""
+class PlanSlice:
+    """The part of a plan pass two needs for one batch: bucket widths of its rows and the value maps."""
 
-    bucket_hours: np.ndarray
+    bucket_hours: tuple[float, ...]
     language_map: dict[str, str]
     duration_map: dict[float, float | None]
-    report: dict[str, Any]
 
     def apply(self, index: int, row: dict[str, Any], seconds: int) -> None:
-        """Coarsen row `index` in place."""
-        width = float(self.bucket_hours[index])
+        """Coarsen the batch's row `index` (voted at `seconds` since the epoch) in place."""
+        width = self.bucket_hours[index]
         if width > 0:
             step = max(1, round(width * 3600))
             row["time"] = datetime.fromtimestamp(seconds // step * step, UTC)
@@ -72,6 +72,21 @@ class CoarseningPlan:
         music = row.get("music")
         if music is not None and music["duration_s"] in self.duration_map:
             music["duration_s"] = self.duration_map[music["duration_s"]]
+
+
+@dataclass(frozen=True)
+class CoarseningPlan:
+    """What pass two does to row i: its time bucket width (0 = drop time) and the value maps."""
+
+    bucket_hours: np.ndarray
+    language_map: dict[str, str]
+    duration_map: dict[float, float | None]
+    report: dict[str, Any]
+
+    def part(self, start: int, stop: int) -> PlanSlice:
+        """The plan of rows [start, stop) (one spooled batch)."""
+        widths = tuple(float(w) for w in self.bucket_hours[start:stop])
+        return PlanSlice(widths, self.language_map, self.duration_map)
 
 
 def _time_levels(resolution_hours: float) -> list[float]:

@@ -1,62 +1,104 @@
-"""Run the privacy filter pipeline over batches of candidates, in this process or in worker processes.
+"""The two work units of a release build, run in this process or in worker processes, results in order.
 
-Scrubbing dominates the cost of a release (a fraction of a millisecond per conversation), and the
-pipeline is stateless per record, so batches can go to worker processes. Results come back in
-submission order, so a release built with any number of workers has the same rows in the same order
-(and the same bytes). Workers are started with the "spawn" method (no inherited database connections or
-scheduler threads) and build their pipeline once from a small picklable spec; at most two batches per
-worker are in flight, which bounds memory.
+Pass one of a batch (a vote-id range of the window): read its battles, build the privacy-pipeline
+candidates, run the filters (scrubbing dominates the cost: a fraction of a millisecond per conversation),
+shape the released rows, and return them pickled with their quasi-identifiers and the batch's counts.
+Pass two of a batch: apply the k-anonymity plan, copy its media into the release, and serialise the rows
+(an Arrow table and a gzip member of JSON lines). The main process only appends results in submission
+order, so any number of workers gives the same rows, in the same order, as the same bytes.
+
+Workers are started with "spawn" (no inherited database connections or scheduler threads), open their
+own engine on the database URL and build their pipeline once per job; at most two units per worker are
+in flight, which bounds memory.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
+import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
+import pyarrow as pa
+from sqlalchemy.orm import Session, sessionmaker
+
+from arena.db import release_queries as rq
+from arena.db.engine import make_engine, make_session_factory
+from arena.errors import NotFoundError
+from arena.media import MediaStore
 from arena.privacy import (
     DEFAULT_FLAG_POLICY,
     FilterPipeline,
     PipelineReport,
     Pseudonymizer,
-    ReleaseCandidate,
     ReleasedRecord,
     ReleaseKey,
     Scrubber,
     ScrubConfig,
-    WithheldRecord,
     default_pipeline,
 )
 from arena.privacy.names import DEFAULT_ALLOWLIST
+from arena.release_files import serialize
+from arena.services.release_coarsen import PlanSlice
+from arena.services.release_records import SIDES, build_candidate, build_row, flag_families, published_media
 
-Outcome = ReleasedRecord | WithheldRecord
 T = TypeVar("T")
+QiRow = tuple[str, int, str | None, float | None]
 
 
 @dataclass(frozen=True)
-class PipelineSpec:
-    """Everything that defines a release's pipeline (the key is private: the spec is never logged)."""
+class ReleaseJob:
+    """Everything a work unit needs, picklable; the key is private, so the repr leaves it out."""
 
+    database_url: str
     key_hex: str
+    start: datetime
+    end: datetime
+    folder: str
+    media: MediaStore
+    publish: tuple[tuple[str, bool], ...] = ()
     extra_allowlist: tuple[str, ...] = ()
-    releasable_terms_versions: tuple[str, ...] = ()
+    terms_versions: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
-        return f"PipelineSpec(allowlist={len(self.extra_allowlist)}, terms={self.releasable_terms_versions})"
+        return f"ReleaseJob({self.start:%Y-%m-%d %H:%M}..{self.end:%Y-%m-%d %H:%M}, folder={self.folder})"
 
-    def build(self) -> FilterPipeline:
+    def pipeline(self) -> FilterPipeline:
         """The default pipeline with this release's key, catalogue allowlist and terms versions."""
         allow = frozenset(DEFAULT_ALLOWLIST | set(self.extra_allowlist))
         return default_pipeline(
             scrubber=Scrubber(ScrubConfig(name_allowlist=allow)),
             pseudonymizer=Pseudonymizer(ReleaseKey.from_hex(self.key_hex)),
-            releasable_terms_versions=frozenset(self.releasable_terms_versions),
+            releasable_terms_versions=frozenset(self.terms_versions),
             flag_policy=DEFAULT_FLAG_POLICY,
         )
+
+
+@dataclass
+class PassOne:
+    """One batch after the filters: its released rows (pickled), their quasi-identifiers and its counts."""
+
+    blob: bytes
+    rows: int
+    qi: list[QiRow]
+    report: PipelineReport
+
+
+@dataclass
+class PassTwo:
+    """One batch serialised, and which media files it needed (path -> copied, False when missing)."""
+
+    table: pa.Table
+    member: bytes
+    media: dict[str, bool] = field(default_factory=dict)
 
 
 def new_report(pipeline: FilterPipeline) -> PipelineReport:
@@ -74,57 +116,116 @@ def merge_report(total: PipelineReport, part: PipelineReport) -> None:
     total.replaced.update(part.replaced)
 
 
-def run_batch(pipeline: FilterPipeline, batch: list[ReleaseCandidate]) -> tuple[list[Outcome], PipelineReport]:
-    """Every candidate of a batch through the pipeline, with the batch's counts."""
+def pass_one(sessions: sessionmaker[Session], pipeline: FilterPipeline, job: ReleaseJob, lo: int, hi: int) -> PassOne:
+    """Read, filter and shape the battles whose vote id is in [lo, hi)."""
+    key = ReleaseKey.from_hex(job.key_hex)
+    publish = dict(job.publish)
+    with sessions() as session:
+        rows = rq.window_rows(session, job.start, job.end, lo, hi)
+        details = rq.battle_details(session, [r.battle_id for r in rows]) if rows else {}
     report = new_report(pipeline)
-    outcomes: list[Outcome] = []
-    for candidate in batch:
+    out: list[dict[str, Any]] = []
+    qi: list[QiRow] = []
+    for row in rows:
+        sides = (publish.get(row.model_a, row.publish_a), publish.get(row.model_b, row.publish_b))
+        candidate, layout = build_candidate(row, details.get(row.battle_id, rq.BattleDetail()), sides,
+                                            flag_families([*row.battle_flags, *row.vote_flags]))
         report.seen += 1
-        outcomes.append(pipeline.process(candidate, report))
-    return outcomes, report
+        outcome = pipeline.process(candidate, report)
+        if isinstance(outcome, ReleasedRecord):
+            record = build_row(outcome, candidate, layout, row, key)
+            seconds = int(layout.voted_at.astimezone(UTC).timestamp())
+            music = record["music"]
+            qi.append((record["voter"], seconds, record["language"], music["duration_s"] if music else None))
+            out.append(record)
+    return PassOne(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL), len(out), qi, report)
+
+
+def _copy_media(job: ReleaseJob, relative: str) -> bool:
+    target = Path(job.folder) / relative
+    if target.exists():
+        return True
+    try:
+        data = job.media.get(Path(relative).stem)
+    except NotFoundError:
+        return False
+    target.parent.mkdir(exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)  # two workers copying the same file both end with the same bytes
+    return True
+
+
+def pass_two(job: ReleaseJob, blob: bytes, seconds: list[int], plan: PlanSlice) -> PassTwo:
+    """Coarsen a spooled batch, copy its media (a missing file's reference becomes null), serialise it."""
+    # The blob is this build's own spool, written by pass one into the private temporary folder.
+    rows: list[dict[str, Any]] = pickle.loads(blob)
+    media: dict[str, bool] = {}
+    for i, row in enumerate(rows):
+        plan.apply(i, row, seconds[i])
+        for path in published_media(row):
+            if path not in media:
+                media[path] = _copy_media(job, path)
+        for turn in row["turns"]:
+            for side in SIDES:
+                if turn[f"media_{side}"] and not media[turn[f"media_{side}"]]:
+                    turn[f"media_{side}"] = None
+    table, member = serialize(rows)
+    return PassTwo(table, member, media)
+
+
+@lru_cache(maxsize=2)
+def _worker_sessions(url: str) -> sessionmaker[Session]:
+    # Lives only in the short-lived worker processes of one build (the pool is shut down after it).
+    return make_session_factory(make_engine(url))
 
 
 @lru_cache(maxsize=1)
-def _worker_pipeline(spec: PipelineSpec) -> FilterPipeline:
-    # Lives only in short-lived worker processes of one build (the pool is shut down after it).
-    return spec.build()
+def _worker_pipeline(job: ReleaseJob) -> FilterPipeline:
+    return job.pipeline()
 
 
-def _worker_batch(spec: PipelineSpec, batch: list[ReleaseCandidate]) -> tuple[list[Outcome], PipelineReport]:
-    return run_batch(_worker_pipeline(spec), batch)
+def _worker_pass_one(job: ReleaseJob, lo: int, hi: int) -> PassOne:
+    return pass_one(_worker_sessions(job.database_url), _worker_pipeline(job), job, lo, hi)
 
 
-class PipelineRunner:
-    """Maps batches to (outcomes, report) in order; `workers <= 1` runs in this process."""
+class UnitRunner:
+    """Runs work units in order: in this process (`workers <= 1`) or on a pool of spawned processes."""
 
-    def __init__(self, spec: PipelineSpec, workers: int = 1) -> None:
-        self._spec = spec
+    def __init__(self, job: ReleaseJob, sessions: sessionmaker[Session], workers: int = 1) -> None:
+        self.job = job
+        self.pipeline = job.pipeline()
+        self._sessions = sessions
         self._workers = max(1, int(workers))
-        self.pipeline = spec.build()
+        self._pool: ProcessPoolExecutor | None = None
 
-    def version(self) -> str:
-        """The pipeline version (goes into the manifest)."""
-        return self.pipeline.version
+    def __enter__(self) -> UnitRunner:
+        if self._workers > 1:
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+        return self
 
-    def map(
-        self, batches: Iterable[tuple[T, list[ReleaseCandidate]]]
-    ) -> Iterator[tuple[T, list[Outcome], PipelineReport]]:
-        """(context, outcomes, report) per (context, candidates) batch, in the order the batches came.
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
-        The context (whatever the caller keeps beside a batch) stays in this process.
-        """
-        if self._workers == 1:
-            for context, batch in batches:
-                yield (context, *run_batch(self.pipeline, batch))
-            return
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(self._workers, mp_context=spawn) as pool:
-            pending: deque[tuple[T, Future[tuple[list[Outcome], PipelineReport]]]] = deque()
-            for context, batch in batches:
-                pending.append((context, pool.submit(_worker_batch, self._spec, batch)))
-                if len(pending) >= 2 * self._workers:
-                    kept, future = pending.popleft()
-                    yield (kept, *future.result())
-            while pending:
-                kept, future = pending.popleft()
-                yield (kept, *future.result())
+    def pass_one(self, ranges: Iterable[tuple[int, int]]) -> Iterator[PassOne]:
+        """Pass one of every id range, in order."""
+        if self._pool is None:
+            return (pass_one(self._sessions, self.pipeline, self.job, lo, hi) for lo, hi in ranges)
+        return self._ordered(_worker_pass_one, ((self.job, lo, hi) for lo, hi in ranges))
+
+    def pass_two(self, units: Iterable[tuple[bytes, list[int], PlanSlice]]) -> Iterator[PassTwo]:
+        """Pass two of every spooled batch, in order."""
+        if self._pool is None:
+            return (pass_two(self.job, *unit) for unit in units)
+        return self._ordered(pass_two, ((self.job, *unit) for unit in units))
+
+    def _ordered(self, fn: Callable[..., T], calls: Iterable[tuple[Any, ...]]) -> Iterator[T]:
+        assert self._pool is not None
+        pending: deque[Future[T]] = deque()
+        for args in calls:
+            pending.append(self._pool.submit(fn, *args))
+            if len(pending) >= 2 * self._workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

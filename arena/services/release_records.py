@@ -111,8 +111,9 @@ def build_candidate(row: BattleRow, detail: BattleDetail, publish: tuple[bool, b
         "lyrics": (str(lyrics),) if lyrics else (),
     }
     language, tags = split_categories(row.categories)
-    fields = {"arena": row.arena, "mode": row.mode, "model_a": row.model_a, "model_b": row.model_b,
-              "outcome": row.outcome, "language": language, "categories": tags}
+    # Structured values the fields guard checks before they are published. arena, mode and outcome are
+    # not among them: the database constrains them to fixed vocabularies (CHECK constraints).
+    fields = {"model_a": row.model_a, "model_b": row.model_b, "language": language, "categories": tags}
     candidate = ReleaseCandidate(
         record_id=row.battle_id, voter_id=row.voter_id, voter_accepted_terms_version=row.terms_version,
         voter_withdrawn=row.withdrawn, deleted=row.deleted, flags=flag_families, texts=texts, fields=fields,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import pickle
 import shutil
 import socket
 import uuid
@@ -37,7 +36,7 @@ from arena.db.engine import write_session
 from arena.db.schema import Release, utcnow
 from arena.errors import ConflictError, NotFoundError, StorageError
 from arena.media import MediaStore
-from arena.privacy import ReleasedRecord, ReleaseKey
+from arena.privacy import PipelineReport, ReleaseKey
 from arena.release_files import (
     JSONL_NAME,
     MANIFEST_NAME,
@@ -54,20 +53,13 @@ from arena.release_files import (
     write_text,
 )
 from arena.services.release_coarsen import CoarseningPlan, QuasiIdentifiers, plan_coarsening
-from arena.services.release_pipeline import PipelineRunner, PipelineSpec, merge_report, new_report
-from arena.services.release_records import (
-    RecordLayout,
-    build_candidate,
-    build_row,
-    flag_families,
-    model_allowlist,
-    published_media,
-)
+from arena.services.release_pipeline import ReleaseJob, UnitRunner, merge_report, new_report
+from arena.services.release_records import model_allowlist
 from rating.data import PairCounts
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "release-build"
+LOCK_NAME = "release:build"
 LOCK_LEASE_S = 900.0
 DEFAULT_LICENCE = (
     "Prompts, votes and feedback: CC BY 4.0. Model outputs remain subject to the terms of the model that "
@@ -184,13 +176,15 @@ class ReleaseService:
         Same database and same key give the same bytes (nothing here reads a clock or a random source).
         """
         folder.mkdir(parents=True)
-        spool_path = folder / ".spool"
-        with spool_path.open("wb") as spool:
-            report, qi, version = self._pass_one(window, key, spool)
-        plan = plan_coarsening(qi, k=self._settings.k_anonymity, resolution_hours=self._settings.time_resolution_hours)
-        with spool_path.open("rb") as spool:
-            media = self._pass_two(folder, spool, plan, qi)
-        spool_path.unlink()
+        job = self._job(window, key, folder)
+        with UnitRunner(job, self._sessions, self._workers) as runner:
+            spool_path = folder / ".spool"
+            with spool_path.open("w+b") as spool:
+                report, qi, batches = self._pass_one(runner, spool)
+                plan = plan_coarsening(qi, k=self._settings.k_anonymity,
+                                       resolution_hours=self._settings.time_resolution_hours)
+                media = self._pass_two(runner, folder, spool, batches, plan, qi)
+            spool_path.unlink()
         manifest: dict[str, Any] = {
             "name": name,
             "schema_version": SCHEMA_VERSION,
@@ -199,7 +193,7 @@ class ReleaseService:
             "excluded": dict(sorted(report.withheld.items())),
             "excluded_details": dict(sorted(report.details.items())),
             "marked": dict(sorted(report.marked.items())),
-            "pipeline": {**report.as_dict(), "version": version},
+            "pipeline": {**report.as_dict(), "version": runner.pipeline.version},
             "coarsening": plan.report,
             "media": media,
             "policy": {"embargo_days": self._settings.embargo_days, "k_anonymity": self._settings.k_anonymity,
@@ -251,76 +245,61 @@ class ReleaseService:
         self.releases_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.releases_dir / "index.json", canonical_json({"releases": self.list_releases()}))
 
-    def _pass_one(self, window: Window, key: ReleaseKey, spool: BinaryIO) -> tuple[Any, QuasiIdentifiers, str]:
-        allow = model_allowlist(w for m in self._catalog.models for w in (m.name, m.display_name, m.organization))
-        runner = PipelineRunner(PipelineSpec(key.to_hex(), tuple(sorted(allow)), tuple(sorted(self._terms))),
-                                self._workers)
+    def _job(self, window: Window, key: ReleaseKey, folder: Path) -> ReleaseJob:
+        models = self._catalog.models
+        allow = model_allowlist(w for m in models for w in (m.name, m.display_name, m.organization))
+        with self._sessions() as session:
+            url = session.get_bind().engine.url.render_as_string(hide_password=False)
+        return ReleaseJob(url, key.to_hex(), window.start, window.end, str(folder), self._media,
+                          publish=tuple(sorted((m.name, m.publish_outputs) for m in models)),
+                          extra_allowlist=tuple(sorted(allow)), terms_versions=tuple(sorted(self._terms)))
+
+    def _ranges(self, window: Window) -> Iterator[tuple[int, int]]:
+        with self._sessions() as session:
+            bounds = rq.window_id_range(session, window.start, window.end)
+        if bounds is None:
+            return
+        step = max(1, self._settings.batch_size)
+        for lo in range(bounds[0], bounds[1] + 1, step):
+            yield lo, min(lo + step, bounds[1] + 1)
+
+    def _pass_one(self, runner: UnitRunner, spool: BinaryIO) -> tuple[PipelineReport, QuasiIdentifiers, list[int]]:
+        """Filter every batch; released rows go to the spool, their quasi-identifiers to memory (compact)."""
         report = new_report(runner.pipeline)
         qi = QuasiIdentifiers()
-        with self._sessions() as session:
-            for (rows, layouts, candidates), outcomes, part in runner.map(self._batches(session, window)):
-                merge_report(report, part)
-                out = []
-                for row, layout, candidate, outcome in zip(rows, layouts, candidates, outcomes, strict=True):
-                    if isinstance(outcome, ReleasedRecord):
-                        record = build_row(outcome, candidate, layout, row, key)
-                        music = record["music"]
-                        qi.add(record["voter"], layout.voted_at, record["language"],
-                               music["duration_s"] if music else None)
-                        out.append(record)
-                pickle.dump(out, spool, protocol=pickle.HIGHEST_PROTOCOL)
-                self._renew()
-        return report, qi, runner.version()
+        batches: list[int] = []
+        for part in runner.pass_one(self._ranges(Window(runner.job.start, runner.job.end))):
+            merge_report(report, part.report)
+            for voter, seconds, language, duration in part.qi:
+                qi.add(voter, seconds, language, duration)
+            if part.rows:
+                spool.write(len(part.blob).to_bytes(8, "little") + part.blob)
+                batches.append(part.rows)
+            self._renew()
+        return report, qi, batches
 
-    def _batches(self, session: Session, window: Window) -> Iterator[tuple[Any, list[Any]]]:
-        publish = {m.name: m.publish_outputs for m in self._catalog.models}
-        for rows in rq.window_batches(session, window.start, window.end, self._settings.batch_size):
-            details = rq.battle_details(session, [r.battle_id for r in rows])
-            layouts: list[RecordLayout] = []
-            candidates = []
-            for r in rows:
-                sides = (publish.get(r.model_a, r.publish_a), publish.get(r.model_b, r.publish_b))
-                candidate, layout = build_candidate(r, details.get(r.battle_id, rq.BattleDetail()), sides,
-                                                    flag_families([*r.battle_flags, *r.vote_flags]))
-                candidates.append(candidate)
-                layouts.append(layout)
-            yield (rows, layouts, candidates), candidates
+    def _pass_two(self, runner: UnitRunner, folder: Path, spool: BinaryIO, batches: list[int], plan: CoarseningPlan,
+                  qi: QuasiIdentifiers) -> dict[str, Any]:
+        """Coarsen and serialise every spooled batch, appending them in order to the data files."""
+        spool.seek(0)
 
-    def _pass_two(self, folder: Path, spool: BinaryIO, plan: CoarseningPlan, qi: QuasiIdentifiers) -> dict[str, Any]:
-        copied: dict[str, bool] = {}
-        index = 0
+        def units() -> Iterator[tuple[bytes, list[int], Any]]:
+            start = 0
+            for rows in batches:
+                blob = spool.read(int.from_bytes(spool.read(8), "little"))
+                yield blob, list(qi.seconds[start:start + rows]), plan.part(start, start + rows)
+                start += rows
+
+        media: dict[str, bool] = {}
         with ReleaseWriter(folder) as writer:
-            while True:
-                try:
-                    batch = pickle.load(spool)
-                except EOFError:
-                    break
-                for row in batch:
-                    plan.apply(index, row, qi.seconds[index])
-                    index += 1
-                    for path in published_media(row):
-                        if path not in copied:
-                            copied[path] = self._copy_media(folder, path)
-                    for turn in row["turns"]:
-                        for side in ("a", "b"):
-                            if turn[f"media_{side}"] and not copied[turn[f"media_{side}"]]:
-                                turn[f"media_{side}"] = None
-                writer.write(batch)
+            for part in runner.pass_two(units()):
+                writer.append(part.table, part.member)
+                media.update(part.media)
+                self._renew()
             rows = writer.rows
-        files = [folder / p for p, ok in copied.items() if ok]
+        files = [folder / p for p, ok in media.items() if ok]
         return {"rows": rows, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
-                "missing": sum(1 for ok in copied.values() if not ok)}
-
-    def _copy_media(self, folder: Path, relative: str) -> bool:
-        sha = Path(relative).stem
-        try:
-            data = self._media.get(sha)
-        except NotFoundError:
-            log.warning("media %s is referenced by a battle but missing from the media store", sha)
-            return False
-        (folder / "media").mkdir(exist_ok=True)
-        (folder / relative).write_bytes(data)
-        return True
+                "missing": sum(1 for ok in media.values() if not ok)}
 
     # --- lease ---------------------------------------------------------------------------------------------
 

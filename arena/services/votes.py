@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # A flagger looks at a battle about to be voted on and returns reasons to keep its vote out of the board.
 Flagger = Callable[[Battle, Outcome], Sequence[str]]
+# A gate raises ConflictError when a battle may not be voted on yet (e.g. music not listened to long enough).
+Gate = Callable[[Battle], None]
 
 
 def parse_outcome(value: str) -> Outcome:
@@ -40,6 +42,7 @@ class VoteService:
 
     sessions: sessionmaker[Session]
     flaggers: tuple[Flagger, ...] = ()
+    gates: tuple[Gate, ...] = ()
     on_counted: Callable[[str], None] = lambda _arena: None
 
     def vote(self, battle_id: str, outcome: str, voter_id: str, client_token: str | None = None) -> Reveal:
@@ -72,7 +75,9 @@ class VoteService:
             if existing is not None:
                 return _repeat(battle, existing, outcome)
             _check_votable(battle)
-            flags = [f for flagger in self.flaggers for f in flagger(battle, outcome)]
+            for gate in self.gates:
+                gate(battle)
+            flags = [*battle.flags, *(f for flagger in self.flaggers for f in flagger(battle, outcome))]
             counted = battle.mode == BattleMode.ANONYMOUS.value and not flags
             cats = categorize([t.prompt for t in battle.turns], battle.routing.get("board"))
             ready_at = battle.ready_at

@@ -10,8 +10,17 @@ import gradio as gr
 from arena.domain import Modality
 from arena.errors import ArenaError
 from arena.services.container import Services
-from arena.services.views import TurnView
+from arena.services.views import SideView, TurnView
 from arena.ui import present
+
+CHAT_MODALITIES = (Modality.TEXT, Modality.SEARCH)
+INTRO = {
+    Modality.TEXT: "Ask anything. Two anonymous models answer side by side; vote, then see who they were.",
+    Modality.SEARCH: "Ask a factual question. Two anonymous search-augmented models answer with numbered sources.",
+    Modality.IMAGE: "Describe a picture. Two anonymous image models draw it side by side.",
+    Modality.MUSIC: "Describe some music (mention vocals or lyrics for a song). Listen to both clips — "
+                    "voting opens after each has played for a few seconds.",
+}
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,7 @@ class BattleState:
 
 @dataclass
 class _Parts:
+    modality: Modality
     state: Any
     voter: Any
     prompt: Any
@@ -36,16 +46,25 @@ class _Parts:
     votes: list[Any]
     new_round: Any
     regenerate: Any
-    pick_a: Any = None
-    pick_b: Any = None
+    pick_a: Any
+    pick_b: Any
+    timer: Any
+    feedback: Any
+    feedback_boxes: list[Any]
+    feedback_send: Any
+
+    @property
+    def chat(self) -> bool:
+        return self.modality in CHAT_MODALITIES
 
 
 def _outputs(p: _Parts) -> list[Any]:
-    return [p.pane_a, p.pane_b, p.status, p.reveal, *p.votes, p.prompt, p.send, p.regenerate, p.state]
+    return [p.pane_a, p.pane_b, p.status, p.reveal, *p.votes, p.prompt, p.send, p.regenerate, p.state, p.timer,
+            p.feedback]
 
 
 def _frame(p: _Parts, a: Any, b: Any, status: str, *, votable: bool, busy: bool, state: BattleState,
-           reveal: str | None = None, clear_prompt: bool = False) -> dict[Any, Any]:
+           reveal: str | None = None, clear_prompt: bool = False, listen: bool = False) -> dict[Any, Any]:
     frame: dict[Any, Any] = {
         p.pane_a: a,
         p.pane_b: b,
@@ -54,11 +73,14 @@ def _frame(p: _Parts, a: Any, b: Any, status: str, *, votable: bool, busy: bool,
         p.send: gr.update(interactive=not busy and not state.locked),
         p.regenerate: gr.update(interactive=not busy and state.battle_id is not None and not state.locked),
         p.state: state,
+        p.timer: gr.Timer(active=listen),
+        p.feedback: gr.update(visible=state.locked and p.modality == Modality.MUSIC),
     }
     for button in p.votes:
         frame[button] = gr.update(interactive=votable)
     placeholder = ("Press New round to start another battle" if state.locked
-                   else "Type your prompt and press Enter" if state.battle_id is None else "Ask a follow-up question")
+                   else "Type your prompt and press Enter" if state.battle_id is None
+                   else "Ask a follow-up question" if p.chat else "Press New round for another prompt")
     prompt_update: dict[str, Any] = {"interactive": not state.locked, "placeholder": placeholder}
     if clear_prompt:
         prompt_update["value"] = ""
@@ -66,64 +88,78 @@ def _frame(p: _Parts, a: Any, b: Any, status: str, *, votable: bool, busy: bool,
     return frame
 
 
+def _pane(modality: Modality, label: str, elem_id: str) -> Any:
+    if modality in CHAT_MODALITIES:
+        return gr.Chatbot(label=label, height=440, buttons=["copy"], elem_id=elem_id)
+    with gr.Group():
+        gr.Markdown(f"**{label}**", elem_id=f"{elem_id}-label")
+        return gr.HTML("", elem_id=elem_id, min_height=120 if modality == Modality.MUSIC else 300)
+
+
 def build_battle_tab(services: Services, modality: Modality, *, named: bool, voter: Any) -> None:
     """Lay out one battle tab inside the current Blocks context and wire its events."""
-    title = "Side-by-side (you pick the models)" if named else "Anonymous battle"
-    gr.Markdown(
-        f"### {title}\n"
-        + ("Pick two models, ask, compare. Side-by-side votes never count in the leaderboard."
-           if named else
-           "Ask anything. Two anonymous models answer side by side; vote for the better one, then see who they were.")
-    )
-    pick_a = pick_b = None
+    sfx = f"{modality.value}{'-named' if named else ''}"
+    gr.Markdown(("### Side-by-side (you pick the models)\nSide-by-side votes never count in the leaderboard."
+                 if named else f"### Anonymous battle\n{INTRO[modality]}"))
+    pick_a: Any = gr.State(None)
+    pick_b: Any = gr.State(None)
     if named:
         names = [m.name for m in services.catalog.for_modality(modality)]
         with gr.Row():
             pick_a = gr.Dropdown(names, value=names[0] if names else None, label="Model A")
             pick_b = gr.Dropdown(names, value=names[1] if len(names) > 1 else None, label="Model B")
     with gr.Row(equal_height=True):
-        pane_a = gr.Chatbot(label="Model A", height=420, buttons=["copy"], elem_id=f"pane-a-{modality.value}{'-named' if named else ''}")
-        pane_b = gr.Chatbot(label="Model B", height=420, buttons=["copy"], elem_id=f"pane-b-{modality.value}{'-named' if named else ''}")
-    status = gr.Markdown("", elem_id=f"status-{modality.value}{'-named' if named else ''}")
-    reveal = gr.Markdown("", visible=False, elem_id=f"reveal-{modality.value}{'-named' if named else ''}")
+        pane_a = _pane(modality, "Model A", f"pane-a-{sfx}")
+        pane_b = _pane(modality, "Model B", f"pane-b-{sfx}")
+    status = gr.Markdown("", elem_id=f"status-{sfx}")
+    reveal = gr.Markdown("", visible=False, elem_id=f"reveal-{sfx}")
     with gr.Row():
-        votes = [gr.Button(label, interactive=False, elem_id=f"vote-{key}-{modality.value}{'-named' if named else ''}")
+        votes = [gr.Button(label, interactive=False, elem_id=f"vote-{key}-{sfx}")
                  for key, label in present.VOTE_LABELS.items()]
+    with gr.Accordion("Tell us why (optional)", open=True, visible=False) as feedback:
+        with gr.Row():
+            boxes = [gr.Textbox(label=label, lines=2, max_length=2000, elem_id=f"feedback-{key}-{sfx}")
+                     for key, label in (("a", "About A"), ("b", "About B"), ("overall", "Overall"))]
+        feedback_send = gr.Button("Send feedback", elem_id=f"feedback-send-{sfx}")
     with gr.Row():
         prompt = gr.Textbox(show_label=False, placeholder="Type your prompt and press Enter", scale=8,
-                            elem_id=f"prompt-{modality.value}{'-named' if named else ''}", max_lines=8)
-        send = gr.Button("Send", variant="primary", scale=1, elem_id=f"send-{modality.value}{'-named' if named else ''}")
+                            elem_id=f"prompt-{sfx}", max_lines=8)
+        send = gr.Button("Send", variant="primary", scale=1, elem_id=f"send-{sfx}")
     with gr.Row():
-        new_round = gr.Button("🎲 New round", elem_id=f"new-{modality.value}{'-named' if named else ''}")
-        regenerate = gr.Button("🔄 Regenerate", interactive=False,
-                               elem_id=f"regen-{modality.value}{'-named' if named else ''}")
-    parts = _Parts(gr.State(BattleState()), voter, prompt, send, pane_a, pane_b, status, reveal, votes,
-                   new_round, regenerate, pick_a, pick_b)
-    _wire(services, modality, parts)
+        dice = gr.Button("🎲 Random prompt", elem_id=f"random-{sfx}")
+        new_round = gr.Button("🆕 New round", elem_id=f"new-{sfx}")
+        regenerate = gr.Button("🔄 Regenerate", interactive=False, elem_id=f"regen-{sfx}")
+    timer = gr.Timer(1.0, active=False)
+    parts = _Parts(modality, gr.State(BattleState()), voter, prompt, send, pane_a, pane_b, status, reveal, votes,
+                   new_round, regenerate, pick_a, pick_b, timer, feedback, boxes, feedback_send)
+    dice.click(lambda: services.presets.random(modality), None, prompt, queue=False)
+    _wire(services, parts)
 
 
-def _wire(services: Services, modality: Modality, p: _Parts) -> None:
-    picks = [p.pick_a, p.pick_b] if p.pick_a is not None else [gr.State(None), gr.State(None)]
-    inputs = [p.prompt, p.state, p.voter, p.pane_a, p.pane_b, *picks]
+def _wire(services: Services, p: _Parts) -> None:
+    inputs = [p.prompt, p.state, p.voter, p.pane_a, p.pane_b, p.pick_a, p.pick_b]
 
-    async def on_send(prompt: str, state: BattleState, voter: str, chat_a: list[Any], chat_b: list[Any],
+    async def on_send(prompt: str, state: BattleState, voter: str, pane_a: Any, pane_b: Any,
                       pick_a: str | None, pick_b: str | None, request: gr.Request) -> AsyncIterator[dict[Any, Any]]:
         session_id = getattr(request, "session_hash", "") or ""
+        follow_up = state.battle_id is not None and not state.locked and p.chat
         try:
-            if state.battle_id is None or state.locked:
+            if follow_up:
+                battle_id = state.battle_id or ""
+                turn = await asyncio.to_thread(services.battles.follow_up, battle_id, prompt, voter)
+            else:
+                if state.battle_id is not None and not state.locked:
+                    await asyncio.to_thread(_abandon_quietly, services, state.battle_id, voter)
                 models = (pick_a, pick_b) if pick_a and pick_b else None
                 started = await asyncio.to_thread(
-                    services.battles.start, arena=modality, prompt=prompt, voter_id=voter,
+                    services.battles.start, arena=p.modality, prompt=prompt, voter_id=voter,
                     session_id=session_id, models=models)
-                battle_id, turn, chat_a, chat_b = started.battle_id, 0, [], []
-            else:
-                battle_id = state.battle_id
-                turn = await asyncio.to_thread(services.battles.follow_up, battle_id, prompt, voter)
+                battle_id, turn, pane_a, pane_b = started.battle_id, 0, [], []
         except ArenaError as exc:
             yield {p.status: f"⚠️ {exc.message}"}
             return
-        state = BattleState(battle_id, turn, False)
-        async for frame in _stream(services, p, state, list(chat_a or []), list(chat_b or [])):
+        prev_a, prev_b = (list(pane_a or []), list(pane_b or [])) if p.chat else ([], [])
+        async for frame in _stream(services, p, BattleState(battle_id, turn, False), voter, prev_a, prev_b):
             yield frame
 
     async def on_regenerate(state: BattleState, voter: str, request: gr.Request) -> AsyncIterator[dict[Any, Any]]:
@@ -136,7 +172,7 @@ def _wire(services: Services, modality: Modality, p: _Parts) -> None:
         except ArenaError as exc:
             yield {p.status: f"⚠️ {exc.message}"}
             return
-        async for frame in _stream(services, p, BattleState(started.battle_id, 0, False), [], []):
+        async for frame in _stream(services, p, BattleState(started.battle_id, 0, False), voter, [], []):
             yield frame
 
     def on_vote(outcome: str, state: BattleState, voter: str) -> dict[Any, Any]:
@@ -149,39 +185,76 @@ def _wire(services: Services, modality: Modality, p: _Parts) -> None:
         locked = replace(state, locked=True)
         frame = _frame(p, gr.skip(), gr.skip(), "", votable=False, busy=False, state=locked,
                        reveal=present.reveal_markdown(reveal))
-        frame[p.pane_a] = gr.update(label=f"Model A: {reveal.model_a_label}")
-        frame[p.pane_b] = gr.update(label=f"Model B: {reveal.model_b_label}")
+        if p.chat:
+            frame[p.pane_a] = gr.update(label=f"Model A: {reveal.model_a_label}")
+            frame[p.pane_b] = gr.update(label=f"Model B: {reveal.model_b_label}")
         return frame
+
+    def on_tick(state: BattleState) -> dict[Any, Any]:
+        if state.battle_id is None or state.locked:
+            return {p.timer: gr.Timer(active=False)}
+        status = services.music.status(state.battle_id)
+        if status.enough:
+            return {p.timer: gr.Timer(active=False), p.status: "✅ Both clips heard. Which is better?",
+                    **{b: gr.update(interactive=True) for b in p.votes}}
+        return {p.status: f"🎧 Keep listening: {status.message()}"}
+
+    def on_feedback(state: BattleState, voter: str, a: str, b: str, overall: str) -> dict[Any, Any]:
+        try:
+            kept = services.music.feedback(state.battle_id or "", voter, {"a": a, "b": b, "overall": overall})
+        except ArenaError as exc:
+            return {p.status: f"⚠️ {exc.message}"}
+        return {p.status: f"Thanks — {kept} feedback note(s) saved.", p.feedback: gr.update(visible=False)}
 
     def on_new_round(state: BattleState, voter: str) -> dict[Any, Any]:
         if state.battle_id is not None and not state.locked:
-            try:
-                services.battles.abandon(state.battle_id, voter)
-            except ArenaError:
-                pass  # already over (failed or voted): nothing to abandon
-        fresh = BattleState()
-        frame = _frame(p, gr.update(value=[], label="Model A"), gr.update(value=[], label="Model B"), "",
-                       votable=False, busy=False, state=fresh, clear_prompt=True)
+            _abandon_quietly(services, state.battle_id, voter)
+        empty: Any = [] if p.chat else ""
+        frame = _frame(p, gr.update(value=empty, label="Model A") if p.chat else empty,
+                       gr.update(value=empty, label="Model B") if p.chat else empty, "",
+                       votable=False, busy=False, state=BattleState(), clear_prompt=True)
+        for box in p.feedback_boxes:
+            frame[box] = ""
         return frame
 
     outputs = _outputs(p)
     p.send.click(on_send, inputs, outputs, concurrency_limit=None)
     p.prompt.submit(on_send, inputs, outputs, concurrency_limit=None)
     p.regenerate.click(on_regenerate, [p.state, p.voter], outputs, concurrency_limit=None)
-    p.new_round.click(on_new_round, [p.state, p.voter], outputs)
+    p.new_round.click(on_new_round, [p.state, p.voter], outputs + p.feedback_boxes)
+    p.timer.tick(on_tick, p.state, [p.timer, p.status, *p.votes])
+    p.feedback_send.click(on_feedback, [p.state, p.voter, *p.feedback_boxes], [p.status, p.feedback])
     for key, button in zip(present.VOTE_LABELS, p.votes, strict=True):
         button.click(lambda: [gr.update(interactive=False)] * len(p.votes), None, p.votes, queue=False).then(
             lambda state, voter, _k=key: on_vote(_k, state, voter), [p.state, p.voter], outputs)
 
 
-async def _stream(services: Services, p: _Parts, state: BattleState, prev_a: list[Any],
-                  prev_b: list[Any]) -> AsyncIterator[dict[Any, Any]]:
-    view: TurnView | None = None
+def _abandon_quietly(services: Services, battle_id: str, voter: str) -> None:
+    try:
+        services.battles.abandon(battle_id, voter)
+    except ArenaError:
+        pass  # already voted, failed or gone: nothing to abandon
+
+
+def _render(p: _Parts, side: SideView, previous: list[Any], view: TurnView, key: str, voter: str) -> Any:
+    streaming = view.status.value == "generating"
+    if p.chat:
+        return present.chat_history(previous, view.prompt, side, streaming=streaming)
+    if p.modality == Modality.IMAGE:
+        return present.image_html(side, streaming=streaming)
+    return present.audio_html(side, streaming=streaming, battle_id=view.battle_id, side_key=key, voter=voter)
+
+
+async def _stream(services: Services, p: _Parts, state: BattleState, voter: str,
+                  prev_a: list[Any], prev_b: list[Any]) -> AsyncIterator[dict[Any, Any]]:
     async for view in services.battles.stream_turn(state.battle_id or "", state.turn):
         streaming = view.status.value == "generating"
+        music_gate = p.modality == Modality.MUSIC and view.votable
+        status = present.status_line(view)
+        if music_gate:
+            status = f"🎧 Listen to both clips for at least {services.music.min_listen_s:.0f} s, then vote."
         yield _frame(
-            p,
-            present.chat_history(prev_a, view.prompt, view.a, streaming=streaming),
-            present.chat_history(prev_b, view.prompt, view.b, streaming=streaming),
-            present.status_line(view), votable=view.votable, busy=streaming, state=state, clear_prompt=True,
+            p, _render(p, view.a, prev_a, view, "a", voter), _render(p, view.b, prev_b, view, "b", voter),
+            status, votable=view.votable and not music_gate, busy=streaming, state=state, clear_prompt=True,
+            listen=music_gate,
         )

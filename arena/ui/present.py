@@ -63,3 +63,53 @@ def reveal_markdown(reveal: Reveal) -> str:
         f"### Model A: **{html.escape(reveal.model_a_label)}** · Model B: **{html.escape(reveal.model_b_label)}**\n"
         f"Your vote: {verdict}{note}. Thanks! Press **New round** to battle again."
     )
+
+
+def image_html(side: SideView, *, streaming: bool) -> str:
+    """One image pane: the picture, or a wait/failure message."""
+    if side.error_code:
+        return f"<div class='pane-msg'>⚠️ <b>This model failed</b> ({side.error_code}): {html.escape(side.error or '')}</div>"
+    if side.media_url:
+        w, h = side.media_meta.get("width", ""), side.media_meta.get("height", "")
+        size = f"<small>{w}×{h}</small>" if w and h else ""
+        return f"<div class='pane-media'><img src='{side.media_url}' alt='generated image' " \
+               f"style='max-width:100%;border-radius:8px'/>{size}</div>"
+    return "<div class='pane-msg'>⏳ drawing…</div>" if streaming else ""
+
+
+def audio_html(side: SideView, *, streaming: bool, battle_id: str, side_key: str, voter: str) -> str:
+    """One music pane: an audio player whose play/pause/seek/progress/end events are reported to the server."""
+    if side.error_code:
+        return f"<div class='pane-msg'>⚠️ <b>This model failed</b> ({side.error_code}): {html.escape(side.error or '')}</div>"
+    if side.media_url:
+        duration = side.media_meta.get("duration_s")
+        info = f"<small>{float(duration):.1f} s</small>" if duration else ""
+        return (f"<div class='pane-media'><audio controls preload='auto' src='{side.media_url}' "
+                f"data-battle='{html.escape(battle_id)}' data-side='{side_key}' data-voter='{html.escape(voter)}' "
+                f"id='audio-{side_key}' style='width:100%'></audio>{info}</div>")
+    return "<div class='pane-msg'>⏳ composing…</div>" if streaming else ""
+
+
+# Reports music listening to the server (media events do not bubble, so listen in the capture phase).
+LISTEN_JS = """
+() => {
+  const last = new WeakMap();
+  const send = (audio, event) => {
+    const battle = audio.dataset.battle, side = audio.dataset.side, voter = audio.dataset.voter;
+    if (!battle || !side) return;
+    fetch(`/api/battles/${battle}/listen`, {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({voter: voter, side: side, event: event, position_s: audio.currentTime || 0})});
+  };
+  const on = (type, event) => document.addEventListener(type, (e) => {
+    const a = e.target;
+    if (!(a instanceof HTMLAudioElement) || !a.dataset.battle) return;
+    if (event === 'progress') {
+      const now = Date.now();
+      if (now - (last.get(a) || 0) < 1000) return;
+      last.set(a, now);
+    }
+    send(a, event);
+  }, true);
+  on('play', 'play'); on('pause', 'pause'); on('seeked', 'seek'); on('timeupdate', 'progress'); on('ended', 'ended');
+}
+"""
