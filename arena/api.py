@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import html
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
@@ -173,3 +174,17 @@ def media_response(services: Services, sha256: str) -> Response:
         return _error(exc.status_code, exc.message, type=type(exc).__name__)
     return Response(content=data, media_type=sniff_mime(data),
                     headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+def corpus_page(services: Services, synset_id: str) -> HTMLResponse:
+    """The built-in search corpus entry a citation links to (offline WordNet 3.0 glosses)."""
+    entry = services.corpus.lookup(synset_id)
+    if entry is None:
+        return HTMLResponse(f"<h1>Not found</h1><p>No corpus entry {html.escape(synset_id)}.</p>", status_code=404)
+    examples = "".join(f"<li>{html.escape(e)}</li>" for e in entry.examples)
+    return HTMLResponse(
+        f"<!doctype html><title>{html.escape(', '.join(entry.lemmas))} — WordNet</title>"
+        f"<h1>{html.escape(', '.join(entry.lemmas))}</h1><p>{html.escape(entry.definition)}</p>"
+        f"<ul>{examples}</ul><p><small>WordNet 3.0, Princeton University (WordNet licence). "
+        f"Served offline by Arena's built-in search corpus.</small></p>"
+    )

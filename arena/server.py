@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 
 import gradio as gr
 from fastapi import FastAPI
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
-from arena.api import build_api, install_error_handlers, media_response
+from arena.api import build_api, corpus_page, install_error_handlers, media_response
 from arena.config import Settings
 from arena.scheduler import JobRunner
 from arena.services.container import Services, build_services
@@ -47,6 +47,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     @app.get("/media/{sha256}", include_in_schema=False)
     def media(sha256: str) -> Response:
         return media_response(services, sha256)
+
+    @app.get("/corpus/wordnet/{synset_id}", include_in_schema=False, response_class=HTMLResponse)
+    def corpus_entry(synset_id: str) -> HTMLResponse:
+        return corpus_page(services, synset_id)
 
     demo = build_ui(services)
     demo.queue(default_concurrency_limit=None, max_size=2048)

@@ -29,7 +29,7 @@ from rating.multinomial import MultinomialSampler
 
 Array = NDArray[np.float64]
 CHUNK = 100
-DEFAULT_BOOT_TOL = 1e-8
+DEFAULT_BOOT_TOL = 1e-7
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 The matrices here are small (one row per model, about 100-200).  OpenBLAS hands a product of
 that size to its own worker threads, which costs far more than it saves: on a 2-core machine with
-the other core busy, a 130 x 130 by 130 x 100 product took 16 ms instead of 0.07 ms.  Splitting
-the right-hand side into narrow column blocks keeps every call under OpenBLAS's threading
-threshold (about 65536 * 4 multiply-adds), so it runs on the caller's thread; the bootstrap then
-parallelises over chunks of rounds itself.
+the other core busy, a 130 x 130 by 130 x 100 product took 16 ms instead of 0.07 ms, and a
+LAPACK Cholesky of 130 x 130 sometimes 100 ms.  Splitting every product and factorisation into
+blocks keeps each BLAS call under OpenBLAS's threading threshold (about 65536 * 4 multiply-adds),
+so it runs on the caller's thread; the bootstrap then parallelises over chunks of rounds itself.
 """
 
 from __future__ import annotations
@@ -33,48 +33,39 @@ def matmul(a: Array, b: Array) -> Array:
     return out
 
 
-def cholesky(a: Array) -> Array:
-    """Lower Cholesky factor of a symmetric positive definite matrix, without LAPACK.
+_NB = 16  # block size: every BLAS call below stays under OpenBLAS's threading threshold
 
-    LAPACK's ``potrf`` calls threaded BLAS on blocks of a 130 x 130 matrix; this column-by-column
-    version does the same O(n^3 / 3) work in NumPy element-wise operations on the caller's thread.
+
+def _factor(a: Array) -> tuple[Array, list[Array]]:
+    """Blocked left-looking Cholesky: the factor and the inverses of its diagonal blocks.
+
+    Only small calls reach LAPACK/BLAS (16 x 16 factorisations and inverses, products of at
+    most 130 x 130 x 16), so OpenBLAS never starts its threads.
+    """
+    n = a.shape[0]
+    low = np.zeros((n, n))
+    inverses = []
+    for k in range(0, n, _NB):
+        e = min(n, k + _NB)
+        left = low[k:e, :k]
+        block = np.linalg.cholesky(a[k:e, k:e] - left @ left.T)  # 16 x 16: unblocked LAPACK
+        inv = np.linalg.inv(block)
+        low[k:e, k:e] = block
+        inverses.append(inv)
+        if e < n:
+            low[e:, k:e] = matmul(a[e:, k:e] - low[e:, :k] @ left.T, inv.T)
+    return low, inverses
+
+
+def cholesky(a: Array) -> Array:
+    """Lower Cholesky factor of a symmetric positive definite matrix (blocked, caller's thread).
 
     Raises
     ------
     numpy.linalg.LinAlgError
         If `a` is not positive definite.
     """
-    n = a.shape[0]
-    work = np.array(a, dtype=float)
-    low = np.zeros_like(work)
-    buf = np.empty((n, n))
-    for k in range(n):
-        pivot = work[k, k]
-        if not pivot > 0.0:
-            raise np.linalg.LinAlgError("matrix is not positive definite")
-        col = work[k:, k] / np.sqrt(pivot)
-        low[k:, k] = col
-        m = n - k - 1
-        outer = np.multiply(col[1:, None], col[None, 1:], out=buf[:m, :m])
-        np.subtract(work[k + 1 :, k + 1 :], outer, out=work[k + 1 :, k + 1 :])
-    return low
-
-
-def _forward(low: Array, b: Array) -> Array:
-    """Solve ``low y = b`` (lower triangular) row by row."""
-    y = np.empty_like(b)
-    for k in range(low.shape[0]):
-        y[k] = (b[k] - low[k, :k] @ y[:k]) / low[k, k]
-    return y
-
-
-def _backward(low: Array, y: Array) -> Array:
-    """Solve ``low.T x = y`` row by row from the bottom."""
-    n = low.shape[0]
-    x = np.empty_like(y)
-    for k in range(n - 1, -1, -1):
-        x[k] = (y[k] - low[k + 1 :, k] @ x[k + 1 :]) / low[k, k]
-    return x
+    return _factor(a)[0]
 
 
 def spd_solve(a: Array, b: Array) -> Array:
@@ -85,8 +76,16 @@ def spd_solve(a: Array, b: Array) -> Array:
     numpy.linalg.LinAlgError
         If `a` is not positive definite.
     """
-    low = cholesky(a)
-    return _backward(low, _forward(low, np.asarray(b, dtype=float)))
+    low, inverses = _factor(a)
+    n = a.shape[0]
+    y = np.array(b, dtype=float)
+    for i, k in enumerate(range(0, n, _NB)):  # forward: low y = b
+        e = min(n, k + _NB)
+        y[k:e] = matmul(inverses[i], y[k:e] - matmul(low[k:e, :k], y[:k]))
+    for i, k in reversed(list(enumerate(range(0, n, _NB)))):  # backward: low.T x = y
+        e = min(n, k + _NB)
+        y[k:e] = matmul(inverses[i].T, y[k:e] - matmul(low[e:, k:e].T, y[e:]))
+    return y
 
 
 def spd_inverse(a: Array) -> Array:

@@ -18,6 +18,7 @@ from arena.db.migrate import upgrade
 from arena.media import LocalMediaStore, MediaStore
 from arena.presets import PresetPrompts
 from arena.providers.base import Provider, ProviderContext
+from arena.providers.builtin.search_engine import CorpusSearchEngine
 from arena.providers.registry import build_provider
 from arena.services.battles import BattleService
 from arena.services.leaderboard import LeaderboardService
@@ -44,6 +45,7 @@ class Services:
     leaderboard: LeaderboardService
     music: MusicService
     presets: PresetPrompts
+    corpus: CorpusSearchEngine
 
     @staticmethod
     def new_voter_id() -> str:
@@ -83,5 +85,6 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     music = MusicService(sessions, min_listen_s=settings.min_listen_s)
     votes = VoteService(sessions=sessions, gates=(music.check_vote,), on_counted=leaderboard.mark_dirty)
     presets = PresetPrompts(np.random.default_rng())
+    corpus = CorpusSearchEngine(context.assets_dir)
     return Services(settings, engine, sessions, catalog, providers, http, media, battles, votes, leaderboard, music,
-                    presets)
+                    presets, corpus)

@@ -73,13 +73,17 @@ class ReleaseJob:
 
     def pipeline(self) -> FilterPipeline:
         """The default pipeline with this release's key, catalogue allowlist and terms versions."""
-        allow = frozenset(DEFAULT_ALLOWLIST | set(self.extra_allowlist))
-        return default_pipeline(
-            scrubber=Scrubber(ScrubConfig(name_allowlist=allow)),
-            pseudonymizer=Pseudonymizer(ReleaseKey.from_hex(self.key_hex)),
-            releasable_terms_versions=frozenset(self.terms_versions),
-            flag_policy=DEFAULT_FLAG_POLICY,
-        )
+        return build_pipeline(self.key_hex, self.extra_allowlist, self.terms_versions)
+
+
+def build_pipeline(key_hex: str, extra_allowlist: tuple[str, ...], terms_versions: tuple[str, ...]) -> FilterPipeline:
+    """The privacy pipeline of one release."""
+    return default_pipeline(
+        scrubber=Scrubber(ScrubConfig(name_allowlist=frozenset(DEFAULT_ALLOWLIST | set(extra_allowlist)))),
+        pseudonymizer=Pseudonymizer(ReleaseKey.from_hex(key_hex)),
+        releasable_terms_versions=frozenset(terms_versions),
+        flag_policy=DEFAULT_FLAG_POLICY,
+    )
 
 
 @dataclass
@@ -180,13 +184,13 @@ def _worker_sessions(url: str) -> sessionmaker[Session]:
     return make_session_factory(make_engine(url))
 
 
-@lru_cache(maxsize=1)
-def _worker_pipeline(job: ReleaseJob) -> FilterPipeline:
-    return job.pipeline()
+# Worker processes build the pipeline of their (single) job once; the pool ends with the build.
+_worker_pipeline = lru_cache(maxsize=1)(build_pipeline)
 
 
 def _worker_pass_one(job: ReleaseJob, lo: int, hi: int) -> PassOne:
-    return pass_one(_worker_sessions(job.database_url), _worker_pipeline(job), job, lo, hi)
+    pipeline = _worker_pipeline(job.key_hex, job.extra_allowlist, job.terms_versions)
+    return pass_one(_worker_sessions(job.database_url), pipeline, job, lo, hi)
 
 
 class UnitRunner:

@@ -221,12 +221,13 @@ def _wire(services: Services, p: _Parts) -> None:
     p.send.click(on_send, inputs, outputs, concurrency_limit=None)
     p.prompt.submit(on_send, inputs, outputs, concurrency_limit=None)
     p.regenerate.click(on_regenerate, [p.state, p.voter], outputs, concurrency_limit=None)
-    p.new_round.click(on_new_round, [p.state, p.voter], outputs + p.feedback_boxes)
-    p.timer.tick(on_tick, p.state, [p.timer, p.status, *p.votes])
-    p.feedback_send.click(on_feedback, [p.state, p.voter, *p.feedback_boxes], [p.status, p.feedback])
+    # Quick handlers answer in the HTTP response itself (queue=False): nothing depends on the event stream.
+    p.new_round.click(on_new_round, [p.state, p.voter], outputs + p.feedback_boxes, queue=False)
+    p.timer.tick(on_tick, p.state, [p.timer, p.status, *p.votes], queue=False)
+    p.feedback_send.click(on_feedback, [p.state, p.voter, *p.feedback_boxes], [p.status, p.feedback], queue=False)
     for key, button in zip(present.VOTE_LABELS, p.votes, strict=True):
         button.click(lambda: [gr.update(interactive=False)] * len(p.votes), None, p.votes, queue=False).then(
-            lambda state, voter, _k=key: on_vote(_k, state, voter), [p.state, p.voter], outputs)
+            lambda state, voter, _k=key: on_vote(_k, state, voter), [p.state, p.voter], outputs, queue=False)
 
 
 def _abandon_quietly(services: Services, battle_id: str, voter: str) -> None:

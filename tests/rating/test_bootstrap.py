@@ -14,13 +14,13 @@ def test_each_round_equals_an_exact_fit_of_its_counts(llmfao_rows, counts_from) 
     fit = fit_point(prob)
     boot = bootstrap(prob, fit, 150, seed=3)
     assert boot.dropped == 0 and boot.theta.shape == (59, 150)
-    assert boot.max_grad_norm <= 1e-8
+    assert boot.max_grad_norm <= 1e-7
     cells = resampled_cells(prob, 150, 3)
     assert np.all(cells.sum(axis=(0, 1)) == prob.cells.sum())
     for j in range(0, 150, 29):
         exact = fit_point(prob, cells=cells[..., j])
         assert exact.converged
-        assert np.max(np.abs(center(prob, exact.theta) - boot.theta[:, j])) < 1e-7
+        assert np.max(np.abs(center(prob, exact.theta) - boot.theta[:, j])) < 2e-6
 
 
 def test_seeded_and_independent_of_threads(llmfao_rows, counts_from) -> None:
@@ -58,8 +58,8 @@ def test_davidson_bootstrap_matches_exact_fits() -> None:
     cells = resampled_cells(prob, 100, 2)
     for j in (0, 57, 99):
         exact = fit_point(prob, cells=cells[..., j])
-        assert np.max(np.abs(center(prob, exact.theta) - boot.theta[:, j])) < 1e-7
-        assert abs(exact.log_nu - boot.log_nu[j]) < 1e-7
+        assert np.max(np.abs(center(prob, exact.theta) - boot.theta[:, j])) < 2e-6
+        assert abs(exact.log_nu - boot.log_nu[j]) < 2e-6
 
 
 def test_zero_rounds() -> None:
