@@ -122,21 +122,21 @@ def build_api(services: Services) -> APIRouter:
 
     @api.post("/battles")
     async def create_battle(body: BattleIn) -> dict[str, Any]:
-        started = await asyncio.to_thread(
-            services.battles.start, arena=Modality(body.arena), prompt=body.prompt, voter_id=body.voter,
+        started = await services.battles.start(
+            arena=Modality(body.arena), prompt=body.prompt, voter_id=body.voter,
             models=(body.models[0], body.models[1]) if body.models else None, lyrics=body.lyrics)
         view = await services.battles.run_turn(started.battle_id, started.turn)
         return view.to_json()
 
     @api.post("/battles/{battle_id}/turns")
     async def follow_up(battle_id: str, body: TurnIn) -> dict[str, Any]:
-        turn = await asyncio.to_thread(services.battles.follow_up, battle_id, body.prompt, body.voter)
+        turn = await services.battles.follow_up(battle_id, body.prompt, body.voter)
         view = await services.battles.run_turn(battle_id, turn)
         return view.to_json()
 
     @api.post("/battles/{battle_id}/regenerate")
     async def regenerate(battle_id: str, body: ActorIn) -> dict[str, Any]:
-        started = await asyncio.to_thread(services.battles.regenerate, battle_id, body.voter)
+        started = await services.battles.regenerate(battle_id, body.voter)
         view = await services.battles.run_turn(started.battle_id, started.turn)
         return view.to_json()
 

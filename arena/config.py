@@ -62,6 +62,8 @@ class Settings:
     max_turns: int = 10
     generation_timeout_s: float = 60.0
     trusted_proxies: tuple[str, ...] = ()
+    identity_leaks: Mapping[str, Any] = field(default_factory=dict)
+    moderation: Mapping[str, Any] = field(default_factory=dict)
     max_media_bytes: int = 20_000_000
     min_listen_s: float = 5.0
     include_builtin_models: bool = False

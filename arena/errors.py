@@ -6,6 +6,7 @@
     ├── NotFoundError          unknown battle, model, release (HTTP 404)
     ├── ForbiddenError         not yours / maintainer token missing (HTTP 403)
     ├── ConflictError          state does not allow it: second vote, vote on a failed battle (HTTP 409)
+    ├── RefusedError           the moderation policy refused a prompt (HTTP 422, says why)
     ├── RateLimitedError       too many requests (HTTP 429)
     ├── StorageError           the database could not complete a write (HTTP 503)
     └── ProviderError          a model provider failed; carries a typed ErrorCode
@@ -55,6 +56,12 @@ class ConflictError(ArenaError):
     """The request conflicts with the current state (e.g. the battle already has a vote)."""
 
     status_code = 409
+
+
+class RefusedError(ArenaError):
+    """The moderation policy refused the prompt; the message says why."""
+
+    status_code = 422
 
 
 class RateLimitedError(ArenaError):

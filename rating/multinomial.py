@@ -145,7 +145,7 @@ def _poisson_tables(lam: Array) -> tuple[GuidedTable, IntArray]:
     pmf[start[1:]] -= totals[:-1]
     cdf = np.cumsum(pmf)
     cdf[seg[1:] - 1] = np.inf
-    return GuidedTable.build(cdf, seg, 2 * lengths), lo
+    return GuidedTable.build(cdf, seg, lengths), lo
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,16 @@ def set_battle_status(session: Session, battle_id: str, status: BattleStatus, **
     session.execute(update(Battle).where(Battle.id == battle_id).values(status=status.value, **times))
 
 
+def flag_battle(session: Session, battle_id: str, flag: str, checks: dict[str, Any]) -> None:
+    """Add a flag (e.g. leaked_identity) and its evidence to a battle."""
+    battle = session.get(Battle, battle_id)
+    if battle is None:
+        return
+    if flag not in battle.flags:
+        battle.flags = [*battle.flags, flag]
+    battle.moderation = {**battle.moderation, **checks}
+
+
 def fail_stale_battles(session: Session, older_than: datetime) -> int:
     """Battles left `generating` by a dead process become failed; returns how many."""
     result = session.execute(

@@ -32,7 +32,9 @@ from arena.domain import (
     ModelStatus,
     Side,
 )
-from arena.errors import ConflictError, ForbiddenError, NotFoundError, ProviderError, ValidationError
+from arena.errors import ConflictError, ForbiddenError, NotFoundError, ProviderError, RefusedError, ValidationError
+from arena.integrity.identity import IdentityLeakDetector
+from arena.integrity.moderation import ModerationPolicy
 from arena.media import MediaStore
 from arena.providers.base import Provider
 from arena.sampling import DrawnPair, draw_pair
@@ -70,6 +72,8 @@ class BattleService:
         settings: Settings,
         rng: np.random.Generator,
         recorder: OutputRecorder,
+        leak_detector: IdentityLeakDetector | None = None,
+        moderation: ModerationPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
@@ -81,11 +85,13 @@ class BattleService:
         self._rng = rng
         self._rng_lock = threading.Lock()
         self._recorder = recorder
+        self._leaks = leak_detector
+        self._moderation = moderation
         self._clock = clock
 
     # --- starting ---------------------------------------------------------------------------------------
 
-    def start(
+    async def start(
         self,
         *,
         arena: Modality,
@@ -95,9 +101,21 @@ class BattleService:
         models: tuple[str, str] | None = None,
         lyrics: str | None = None,
     ) -> StartedBattle:
-        """Validate the prompt, route it, draw (or take) the pair and store the battle with its first turn."""
+        """Validate and moderate the prompt, route it, draw (or take) the pair, store the battle and first turn."""
         prompt = validate_prompt(prompt, self._settings.max_prompt_chars)
         voter_id = validate_voter(voter_id)
+        verdict = await self._moderate(prompt)
+        return await asyncio.to_thread(self._create, arena, prompt, voter_id, session_id, models, lyrics, verdict)
+
+    async def _moderate(self, prompt: str) -> dict[str, object]:
+        if self._moderation is None:
+            return {"checked": False}
+        verdict = await self._moderation.check(prompt)
+        return {"checked": verdict.checked, "flagged": verdict.flagged, "categories": list(verdict.categories),
+                "reason": verdict.reason.value if verdict.reason else None, "message": verdict.message}
+
+    def _create(self, arena: Modality, prompt: str, voter_id: str, session_id: str,
+                models: tuple[str, str] | None, lyrics: str | None, verdict: dict[str, object]) -> StartedBattle:
         route = routing.route(arena, prompt, lyrics)
         pair = self._named_pair(arena, models) if models else self._draw(arena, route)
         battle = Battle(
@@ -111,10 +129,16 @@ class BattleService:
             pair_probability=pair.probability,
             status=BattleStatus.GENERATING.value,
             routing=dict(route.options, board=route.board) if route.board else dict(route.options),
+            moderation={"prompt": verdict},
         )
+        if verdict.get("flagged"):
+            battle.status, battle.ended_at = BattleStatus.FAILED.value, utcnow()
         with write_session(self._sessions) as session:
             repo.ensure_voter(session, voter_id)
             repo.insert_battle(session, battle, prompt)
+        if verdict.get("flagged"):
+            raise RefusedError(str(verdict.get("message") or "this prompt was refused by the moderation policy"),
+                               detail={"categories": verdict.get("categories", [])})
         return StartedBattle(battle.id, 0, arena, prompt)
 
     def _draw(self, arena: Modality, route: routing.Route) -> DrawnPair:
@@ -139,9 +163,16 @@ class BattleService:
                 raise ValidationError(f"model {spec.name!r} is a {spec.modality.value} model, not {arena.value}")
         return DrawnPair(a, b, 1.0)
 
-    def follow_up(self, battle_id: str, prompt: str, voter_id: str) -> int:
-        """Add a follow-up prompt to a ready battle; returns the new turn index."""
+    async def follow_up(self, battle_id: str, prompt: str, voter_id: str) -> int:
+        """Moderate and add a follow-up prompt to a ready battle; returns the new turn index."""
         prompt = validate_prompt(prompt, self._settings.max_prompt_chars)
+        verdict = await self._moderate(prompt)
+        if verdict.get("flagged"):
+            raise RefusedError(str(verdict.get("message") or "this prompt was refused by the moderation policy"),
+                               detail={"categories": verdict.get("categories", [])})
+        return await asyncio.to_thread(self._add_turn, battle_id, prompt, voter_id)
+
+    def _add_turn(self, battle_id: str, prompt: str, voter_id: str) -> int:
         with write_session(self._sessions) as session:
             battle = self._owned(session, battle_id, voter_id)
             if battle.status != BattleStatus.READY.value:
@@ -165,16 +196,19 @@ class BattleService:
                 repo.set_battle_status(session, battle_id, BattleStatus.ABANDONED, ended_at=utcnow())
             return battle.turns[-1].prompt
 
-    def regenerate(self, battle_id: str, voter_id: str, session_id: str = "") -> StartedBattle:
+    async def regenerate(self, battle_id: str, voter_id: str, session_id: str = "") -> StartedBattle:
         """Abandon the battle (no vote) and ask the same prompt of a newly drawn pair."""
+        arena, lyrics, prompt = await asyncio.to_thread(self._abandon_for_regenerate, battle_id, voter_id)
+        return await self.start(arena=arena, prompt=prompt, voter_id=voter_id, session_id=session_id, lyrics=lyrics)
+
+    def _abandon_for_regenerate(self, battle_id: str, voter_id: str) -> tuple[Modality, str | None, str]:
         with self._sessions() as session:
             battle = repo.get_battle(session, battle_id)
             if battle is None:
-                raise NotFoundError(f"battle {battle_id} not found")
+                raise NotFoundError(f"battle {battle_id!r} not found")
             arena = Modality(battle.arena)
             lyrics = battle.routing.get("lyrics")
-        prompt = self.abandon(battle_id, voter_id)
-        return self.start(arena=arena, prompt=prompt, voter_id=voter_id, session_id=session_id, lyrics=lyrics)
+        return arena, lyrics, self.abandon(battle_id, voter_id)
 
     def _owned(self, session: Session, battle_id: str, voter_id: str) -> Battle:
         battle = repo.get_battle(session, battle_id)
@@ -276,8 +310,11 @@ class BattleService:
             for i, side in enumerate((Side.A, Side.B))
         ]
         status = BattleStatus.READY if all(v.ok for v in views.values()) else BattleStatus.FAILED
+        leak = self._leak_verdict(ctx, views)
         now = utcnow()
         with write_session(self._sessions) as session:
+            if leak is not None:
+                repo.flag_battle(session, ctx.battle_id, "leaked_identity", {"identity": leak})
             for run in runs.values():
                 if run.media is not None:
                     repo.upsert_media(session, run.media.sha256, run.media.mime, run.media.size, run.media.meta)
@@ -285,6 +322,18 @@ class BattleService:
             times = {"ready_at": now} if status == BattleStatus.READY else {"ended_at": now}
             repo.set_battle_status(session, ctx.battle_id, status, **times)
         return status
+
+    def _leak_verdict(self, ctx: TurnContext, views: Mapping[Side, SideView]) -> dict[str, object] | None:
+        if self._leaks is None:
+            return None
+        names = [n for spec in ctx.specs for n in (spec.name, spec.display_name) if n]
+        orgs = [spec.organization for spec in ctx.specs if spec.organization and not spec.local_demo]
+        verdict = self._leaks.check(ctx.prompt, [views[Side.A].text, views[Side.B].text], ctx.arena,
+                                    model_names=names, organisations=orgs)
+        if not verdict.leaked:
+            return None
+        return {"reason": verdict.reason.value if verdict.reason else "", "message": verdict.message,
+                "matches": [m.text for m in verdict.matches[:5]]}
 
     def _persist_interrupted(
         self, ctx: TurnContext, runs: Mapping[Side, SideRecording], views: Mapping[Side, SideView]

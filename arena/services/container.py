@@ -15,6 +15,8 @@ from arena.config import Settings
 from arena.db import repo
 from arena.db.engine import check_integrity, make_engine, make_session_factory, write_session
 from arena.db.migrate import upgrade
+from arena.integrity.identity import IdentityLeakConfig, IdentityLeakDetector
+from arena.integrity.moderation import ListModerationPolicy
 from arena.media import LocalMediaStore, MediaStore
 from arena.presets import PresetPrompts
 from arena.providers.base import Provider, ProviderContext
@@ -81,6 +83,8 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     battles = BattleService(
         sessions=sessions, catalog=catalog, providers=providers, model_ids=model_ids, media=media,
         settings=settings, rng=rng or np.random.default_rng(), recorder=recorder,
+        leak_detector=IdentityLeakDetector(IdentityLeakConfig.from_mapping(settings.identity_leaks)),
+        moderation=ListModerationPolicy.from_mapping(settings.moderation),
     )
     music = MusicService(sessions, min_listen_s=settings.min_listen_s)
     votes = VoteService(sessions=sessions, gates=(music.check_vote,), on_counted=leaderboard.mark_dirty)

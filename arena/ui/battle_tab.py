@@ -146,14 +146,13 @@ def _wire(services: Services, p: _Parts) -> None:
         try:
             if follow_up:
                 battle_id = state.battle_id or ""
-                turn = await asyncio.to_thread(services.battles.follow_up, battle_id, prompt, voter)
+                turn = await services.battles.follow_up(battle_id, prompt, voter)
             else:
                 if state.battle_id is not None and not state.locked:
                     await asyncio.to_thread(_abandon_quietly, services, state.battle_id, voter)
                 models = (pick_a, pick_b) if pick_a and pick_b else None
-                started = await asyncio.to_thread(
-                    services.battles.start, arena=p.modality, prompt=prompt, voter_id=voter,
-                    session_id=session_id, models=models)
+                started = await services.battles.start(arena=p.modality, prompt=prompt, voter_id=voter,
+                                                       session_id=session_id, models=models)
                 battle_id, turn, pane_a, pane_b = started.battle_id, 0, [], []
         except ArenaError as exc:
             yield {p.status: f"⚠️ {exc.message}"}
@@ -167,8 +166,8 @@ def _wire(services: Services, p: _Parts) -> None:
             yield {p.status: "Nothing to regenerate yet: send a prompt first."}
             return
         try:
-            started = await asyncio.to_thread(services.battles.regenerate, state.battle_id, voter,
-                                              getattr(request, "session_hash", "") or "")
+            started = await services.battles.regenerate(state.battle_id, voter,
+                                                        getattr(request, "session_hash", "") or "")
         except ArenaError as exc:
             yield {p.status: f"⚠️ {exc.message}"}
             return

@@ -23,5 +23,8 @@ DEAD_MODEL = {
 def ready_battle(services: Any, voter: str = VOTER_1, prompt: str = "What is a cat?",
                  models: tuple[str, str] | None = None, arena: Modality = Modality.TEXT) -> TurnView:
     """Start a battle and generate its first turn."""
-    started = services.battles.start(arena=arena, prompt=prompt, voter_id=voter, models=models)
-    return asyncio.run(services.battles.run_turn(started.battle_id, 0))
+    async def run() -> TurnView:
+        started = await services.battles.start(arena=arena, prompt=prompt, voter_id=voter, models=models)
+        return await services.battles.run_turn(started.battle_id, 0)
+
+    return asyncio.run(run())

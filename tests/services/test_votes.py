@@ -112,7 +112,7 @@ def test_ac15_no_second_vote_or_follow_up_after_reveal(make_services: Any) -> No
     view = ready_battle(services)
     services.votes.vote(view.battle_id, "model_a", VOTER_1)
     with pytest.raises(ConflictError, match="over"):
-        services.battles.follow_up(view.battle_id, "prompt 2", VOTER_1)
+        asyncio.run(services.battles.follow_up(view.battle_id, "prompt 2", VOTER_1))
     with pytest.raises(ConflictError):
         services.votes.vote(view.battle_id, "model_b", VOTER_1)
     assert [v.outcome for v in _votes(services, view.battle_id)] == ["model_a"]
@@ -151,10 +151,10 @@ def test_bad_outcome_unknown_battle_and_named_votes(make_services: Any) -> None:
 def test_multi_turn_and_regenerate(make_services: Any) -> None:
     services = make_services()
     view = ready_battle(services, prompt="What is a dog?")
-    turn = services.battles.follow_up(view.battle_id, "And a wolf?", VOTER_1)
+    turn = asyncio.run(services.battles.follow_up(view.battle_id, "And a wolf?", VOTER_1))
     second = asyncio.run(services.battles.run_turn(view.battle_id, turn))
     assert second.turn == 1 and second.votable
-    started = services.battles.regenerate(view.battle_id, VOTER_1)
+    started = asyncio.run(services.battles.regenerate(view.battle_id, VOTER_1))
     assert started.battle_id != view.battle_id and started.prompt == "And a wolf?"
     with services.sessions() as s:
         old = s.get(Battle, view.battle_id)
