@@ -120,8 +120,13 @@ def build_api(services: Services) -> APIRouter:
             for m in services.catalog.models
         ]}
 
+    def admit(request: Request, action: str, voter: str) -> None:
+        peer = request.client.host if request.client else None
+        services.guard.admit(action, voter, services.guard.client_address(peer, dict(request.headers)))
+
     @api.post("/battles")
-    async def create_battle(body: BattleIn) -> dict[str, Any]:
+    async def create_battle(body: BattleIn, request: Request) -> dict[str, Any]:
+        admit(request, "battles", body.voter)
         started = await services.battles.start(
             arena=Modality(body.arena), prompt=body.prompt, voter_id=body.voter,
             models=(body.models[0], body.models[1]) if body.models else None, lyrics=body.lyrics)
@@ -129,19 +134,22 @@ def build_api(services: Services) -> APIRouter:
         return view.to_json()
 
     @api.post("/battles/{battle_id}/turns")
-    async def follow_up(battle_id: str, body: TurnIn) -> dict[str, Any]:
+    async def follow_up(battle_id: str, body: TurnIn, request: Request) -> dict[str, Any]:
+        admit(request, "battles", body.voter)
         turn = await services.battles.follow_up(battle_id, body.prompt, body.voter)
         view = await services.battles.run_turn(battle_id, turn)
         return view.to_json()
 
     @api.post("/battles/{battle_id}/regenerate")
-    async def regenerate(battle_id: str, body: ActorIn) -> dict[str, Any]:
+    async def regenerate(battle_id: str, body: ActorIn, request: Request) -> dict[str, Any]:
+        admit(request, "battles", body.voter)
         started = await services.battles.regenerate(battle_id, body.voter)
         view = await services.battles.run_turn(started.battle_id, started.turn)
         return view.to_json()
 
     @api.post("/battles/{battle_id}/vote")
-    def vote(battle_id: str, body: VoteIn) -> dict[str, Any]:
+    def vote(battle_id: str, body: VoteIn, request: Request) -> dict[str, Any]:
+        admit(request, "votes", body.voter)
         return services.votes.vote(battle_id, body.outcome, body.voter, body.client_token).to_json()
 
     @api.post("/battles/{battle_id}/listen")

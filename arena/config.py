@@ -64,6 +64,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     identity_leaks: Mapping[str, Any] = field(default_factory=dict)
     moderation: Mapping[str, Any] = field(default_factory=dict)
+    rate_limits: Mapping[str, Any] = field(default_factory=dict)
     max_media_bytes: int = 20_000_000
     min_listen_s: float = 5.0
     include_builtin_models: bool = False

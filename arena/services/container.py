@@ -23,6 +23,7 @@ from arena.providers.base import Provider, ProviderContext
 from arena.providers.builtin.search_engine import CorpusSearchEngine
 from arena.providers.registry import build_provider
 from arena.services.battles import BattleService
+from arena.services.guard import Guard
 from arena.services.leaderboard import LeaderboardService
 from arena.services.media_policy import MediaPolicy
 from arena.services.music import MusicService
@@ -48,6 +49,7 @@ class Services:
     music: MusicService
     presets: PresetPrompts
     corpus: CorpusSearchEngine
+    guard: Guard
 
     @staticmethod
     def new_voter_id() -> str:
@@ -90,5 +92,6 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     votes = VoteService(sessions=sessions, gates=(music.check_vote,), on_counted=leaderboard.mark_dirty)
     presets = PresetPrompts(np.random.default_rng())
     corpus = CorpusSearchEngine(context.assets_dir)
+    guard = Guard(settings.rate_limits, settings.trusted_proxies)
     return Services(settings, engine, sessions, catalog, providers, http, media, battles, votes, leaderboard, music,
-                    presets, corpus)
+                    presets, corpus, guard)

@@ -144,6 +144,7 @@ def _wire(services: Services, p: _Parts) -> None:
         session_id = getattr(request, "session_hash", "") or ""
         follow_up = state.battle_id is not None and not state.locked and p.chat
         try:
+            services.guard.admit("battles", voter, _address(services, request))
             if follow_up:
                 battle_id = state.battle_id or ""
                 turn = await services.battles.follow_up(battle_id, prompt, voter)
@@ -174,10 +175,11 @@ def _wire(services: Services, p: _Parts) -> None:
         async for frame in _stream(services, p, BattleState(started.battle_id, 0, False), voter, [], []):
             yield frame
 
-    def on_vote(outcome: str, state: BattleState, voter: str) -> dict[Any, Any]:
+    def on_vote(outcome: str, state: BattleState, voter: str, request: gr.Request) -> dict[Any, Any]:
         if state.battle_id is None:
             return {p.status: "Send a prompt first."}
         try:
+            services.guard.admit("votes", voter, _address(services, request))
             reveal = services.votes.vote(state.battle_id, outcome, voter, client_token=f"ui-{state.battle_id}")
         except ArenaError as exc:
             return {p.status: f"⚠️ {exc.message}", **{b: gr.update(interactive=True) for b in p.votes}}
@@ -226,7 +228,20 @@ def _wire(services: Services, p: _Parts) -> None:
     p.feedback_send.click(on_feedback, [p.state, p.voter, *p.feedback_boxes], [p.status, p.feedback], queue=False)
     for key, button in zip(present.VOTE_LABELS, p.votes, strict=True):
         button.click(lambda: [gr.update(interactive=False)] * len(p.votes), None, p.votes, queue=False).then(
-            lambda state, voter, _k=key: on_vote(_k, state, voter), [p.state, p.voter], outputs, queue=False)
+            _voter_for(on_vote, key), [p.state, p.voter], outputs, queue=False)
+
+
+def _voter_for(on_vote: Any, key: str) -> Any:
+    def handler(state: BattleState, voter: str, request: gr.Request) -> dict[Any, Any]:
+        return on_vote(key, state, voter, request)
+
+    return handler
+
+
+def _address(services: Services, request: gr.Request) -> str:
+    client = getattr(request, "client", None)
+    peer = getattr(client, "host", None)
+    return services.guard.client_address(peer, dict(getattr(request, "headers", {}) or {}))
 
 
 def _abandon_quietly(services: Services, battle_id: str, voter: str) -> None:

@@ -102,3 +102,29 @@ def test_parallel_duplicate_votes_via_api(client: TestClient) -> None:
                               range(10)))
     assert codes == [200] * 10
     assert client.get("/api/leaderboard/text").json()["total_votes"] == 1
+
+
+def test_rate_limits_answer_429_with_a_clear_message(make_services: Any) -> None:
+    limits = {"battles": {"voter": {"per_minute": 1, "burst": 2}}}
+    services = make_services(rate_limits=limits)
+    with TestClient(create_app(services.settings, services)) as limited:
+        for _ in range(2):
+            _battle(limited)
+        refused = limited.post("/api/battles", json={"arena": "text", "prompt": "again", "voter": VOTER_1})
+        assert refused.status_code == 429
+        assert "too many battles" in refused.json()["error"]["message"] and int(refused.headers["Retry-After"]) >= 1
+        other = limited.post("/api/battles", json={"arena": "text", "prompt": "hi", "voter": VOTER_2,
+                                                   "models": ["ngram-storyteller", "wordnet-librarian"]})
+        assert other.status_code == 200
+
+
+def test_forwarded_header_is_not_trusted_from_unknown_peers(make_services: Any) -> None:
+    limits = {"battles": {"address": {"per_minute": 1, "burst": 1}}}
+    services = make_services(rate_limits=limits)
+    with TestClient(create_app(services.settings, services)) as limited:
+        first = limited.post("/api/battles", json={"arena": "text", "prompt": "hi", "voter": VOTER_1},
+                             headers={"X-Forwarded-For": "203.0.113.7"})
+        assert first.status_code == 200
+        forged = limited.post("/api/battles", json={"arena": "text", "prompt": "hi", "voter": VOTER_2},
+                              headers={"X-Forwarded-For": "198.51.100.9"})
+        assert forged.status_code == 429  # same socket peer: the forged header did not buy a new bucket
