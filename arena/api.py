@@ -117,7 +117,7 @@ def build_api(services: Services) -> APIRouter:
              "publish_outputs": m.publish_outputs,
              "capabilities": {"lyrics": m.capabilities.lyrics, "max_duration_s": m.capabilities.max_duration_s,
                               "multi_turn": m.capabilities.multi_turn}}
-            for m in services.catalog.models
+            for m in services.models.catalog.models
         ]}
 
     def admit(request: Request, action: str, voter: str) -> None:

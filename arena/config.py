@@ -65,6 +65,8 @@ class Settings:
     identity_leaks: Mapping[str, Any] = field(default_factory=dict)
     moderation: Mapping[str, Any] = field(default_factory=dict)
     rate_limits: Mapping[str, Any] = field(default_factory=dict)
+    anomaly: Mapping[str, Any] = field(default_factory=dict)
+    anomaly_scan_seconds: float = 30.0
     max_media_bytes: int = 20_000_000
     min_listen_s: float = 5.0
     include_builtin_models: bool = False

@@ -26,11 +26,14 @@ class JobRunner:
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._scheduler = BackgroundScheduler(timezone="UTC")
 
-    def add(self, name: str, seconds: float, job: Callable[[], object], lease_seconds: float | None = None) -> None:
-        """Run `job` every `seconds` (first run right after start) under the lease `name`."""
-        lease = lease_seconds or max(seconds * 2, 60.0)
+    def add(self, name: str, seconds: float, job: Callable[[], object], exclusive: bool = True) -> None:
+        """Run `job` every `seconds` (first run right after start); exclusive jobs run under the lease `name`."""
+        lease = max(seconds * 2, 60.0)
 
         def run() -> None:
+            if not exclusive:
+                job()
+                return
             if not self.acquire(name, lease):
                 log.debug("job %s is running elsewhere", name)
                 return

@@ -11,6 +11,7 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
+from arena.admin_api import build_admin_api
 from arena.api import build_api, corpus_page, install_error_handlers, media_response
 from arena.config import Settings
 from arena.scheduler import JobRunner
@@ -31,6 +32,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     jobs = JobRunner(services.sessions)
     jobs.add("leaderboard-refresh", settings.leaderboard.refresh_seconds, services.leaderboard.refresh_all)
+    jobs.add("anomaly-scan", settings.anomaly_scan_seconds, services.review.scan)
+    jobs.add("model-status", 30.0, services.models.reload_status, exclusive=False)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -43,6 +46,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     app.include_router(build_api(services))
+    app.include_router(build_admin_api(services))
 
     @app.get("/media/{sha256}", include_in_schema=False)
     def media(sha256: str) -> Response:

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ from sqlalchemy.orm import aliased
 from arena.db.schema import Model, Output, Turn
 from bench.harness import (
     DEFAULT_PG_ADMIN_URL,
+    LOOPBACK_RATE_LIMITS,
     ROOT,
     AppProcess,
     cpu_seconds,
@@ -171,7 +173,8 @@ def run_once(args: argparse.Namespace, index: int) -> dict[str, Any]:
         root = Path(tmp)
         fake = FakeServerProcess(root, args.ttft_ms, args.tokens, args.interval_ms).start()
         stack.callback(fake.stop)
-        config = write_config(root / "arena.toml", openai_models(fake.url))
+        config = write_config(root / "arena.toml", openai_models(fake.url),
+                              {"arena": {"rate_limits": LOOPBACK_RATE_LIMITS}})
         db_url = stack.enter_context(postgres_database(args.pg_url) if args.db == "postgres" else nullcontext(""))
         app = AppProcess(root / "data", database_url=db_url, config=config).start()
         stack.callback(app.stop)
@@ -188,7 +191,8 @@ def run_once(args: argparse.Namespace, index: int) -> dict[str, Any]:
         outputs = load_outputs(db_url or f"sqlite:///{root / 'data' / 'arena.db'}")
     run_prompts = {b["prompt"] for b in battles}
     result = analyse(battles, [o for o in outputs if o["prompt"] in run_prompts], server)
-    result.update(wall_s=wall, app_cpu_s=app_cpu, all_complete=result["ready"] == args.battles)
+    result.update(wall_s=wall, app_cpu_s=app_cpu, all_complete=result["ready"] == args.battles,
+                  loadavg_1m=os.getloadavg()[0])
     log.info("run %d: %d/%d ready in %.2f s (app CPU %.1f s); app TTFT p50 %.1f p99 %.1f ms; dispatch p50 %.1f "
              "p99 %.1f ms; overhead p50 %.1f p99 %.1f ms; %s %s", index, result["ready"], args.battles, wall,
              app_cpu, result["app_ttft_ms"]["p50"], result["app_ttft_ms"]["p99"], result["dispatch_ms"]["p50"],
@@ -220,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = {"app_ttft_p50_ms": ("app_ttft_ms", "p50"), "app_ttft_p99_ms": ("app_ttft_ms", "p99"),
             "dispatch_p50_ms": ("dispatch_ms", "p50"), "dispatch_p99_ms": ("dispatch_ms", "p99"),
             "overhead_p50_ms": ("overhead_ms", "p50"), "overhead_p99_ms": ("overhead_ms", "p99"),
-            "wall_s": ("wall_s",), "ready": ("ready",)}
+            "wall_s": ("wall_s",), "ready": ("ready",), "app_cpu_s": ("app_cpu_s",), "loadavg_1m": ("loadavg_1m",)}
     summary = {name: median_of(runs, *path) for name, path in keys.items()}
     results = {"machine": machine_info(), "args": {k: str(v) for k, v in vars(args).items()},
                "runs": runs, "median": summary}

@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,7 @@ from sqlalchemy import Engine, create_engine, func, insert, select
 from arena.db.schema import Battle, Model, Output, PairCount, Turn, Vote, Voter
 from bench.harness import (
     DEFAULT_PG_ADMIN_URL,
+    LOOPBACK_RATE_LIMITS,
     AppProcess,
     cpu_seconds,
     machine_info,
@@ -224,6 +226,7 @@ def phase_report(tally: Tally, elapsed: float, app_cpu: float, client_cpu: float
         "statuses": dict(tally.statuses), "mismatched_doubles": tally.mismatched_doubles,
         "unsent": tally.unsent,
         "app_cpu_cores": app_cpu / elapsed, "client_cpu_cores": client_cpu / elapsed,
+        "app_cpu_ms_per_vote": app_cpu * 1000.0 / max(tally.votes, 1), "loadavg_1m": os.getloadavg()[0],
     }
 
 
@@ -307,7 +310,9 @@ def run_once(backend: str, args: argparse.Namespace, seed: int, profile: Path | 
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory(prefix="arena-bench-votes-") as tmp, ExitStack() as stack:
         root = Path(tmp)
-        sections = {"leaderboard": {"refresh_seconds": args.refresh_seconds}} if args.refresh_seconds else None
+        sections: dict[str, dict[str, Any]] = {"arena": {"rate_limits": LOOPBACK_RATE_LIMITS}}
+        if args.refresh_seconds:
+            sections["leaderboard"] = {"refresh_seconds": args.refresh_seconds}
         config = write_config(root / "arena.toml", openai_models("http://127.0.0.1:9/v1"), sections)
         db_url = stack.enter_context(postgres_database(args.pg_url) if backend == "postgres" else nullcontext(""))
         app = AppProcess(root / "data", database_url=db_url, config=config).start()
@@ -323,9 +328,10 @@ def run_once(backend: str, args: argparse.Namespace, seed: int, profile: Path | 
         check = verify(engine, acked)
     result = {"backend": backend, "seed": seed, "phases": report, "integrity": check, "integrity_ok": _ok(check)}
     for name, phase in report.items():
-        log.info("%s %s: %.0f votes/s, latency p50 %.1f p95 %.1f p99 %.1f ms, app %.2f cores, unsent %d, %s",
-                 backend, name, phase["votes_per_s"], phase["latency_ms"]["p50"], phase["latency_ms"]["p95"],
-                 phase["latency_ms"]["p99"], phase["app_cpu_cores"], phase["unsent"], phase["statuses"])
+        log.info("%s %s: %.0f votes/s, latency p50 %.1f p95 %.1f p99 %.1f ms, app %.2f cores (%.1f ms CPU/vote), "
+                 "unsent %d, load %.1f, %s", backend, name, phase["votes_per_s"], phase["latency_ms"]["p50"],
+                 phase["latency_ms"]["p95"], phase["latency_ms"]["p99"], phase["app_cpu_cores"],
+                 phase["app_cpu_ms_per_vote"], phase["unsent"], phase["loadavg_1m"], phase["statuses"])
     log.info("%s integrity: %s", backend, json.dumps(check))
     return result
 
@@ -334,7 +340,8 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Medians over runs of the headline figures of every phase."""
     figures = {"votes_per_s": ("votes_per_s",), "p50_ms": ("latency_ms", "p50"), "p95_ms": ("latency_ms", "p95"),
                "p99_ms": ("latency_ms", "p99"), "app_cpu_cores": ("app_cpu_cores",),
-               "client_cpu_cores": ("client_cpu_cores",), "unsent": ("unsent",)}
+               "client_cpu_cores": ("client_cpu_cores",), "unsent": ("unsent",),
+               "app_cpu_ms_per_vote": ("app_cpu_ms_per_vote",), "loadavg_1m": ("loadavg_1m",)}
     return {phase: {name: median_of(runs, "phases", phase, *path) for name, path in figures.items()}
             for phase in runs[0]["phases"]}
 

@@ -37,6 +37,8 @@ def free_port() -> int:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + "}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -61,6 +63,14 @@ def write_config(path: Path, models: Sequence[Mapping[str, Any]],
             lines.extend(f"{key} = {_toml_value(value)}" for key, value in model["options"].items())
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# Every simulated voter of a benchmark comes from 127.0.0.1: lift the per-address buckets (the per-voter
+# limits stay as shipped), as a deployment behind a proxy would see many addresses.
+LOOPBACK_RATE_LIMITS = {
+    "votes": {"address": {"per_second": 1_000_000, "burst": 1_000_000}},
+    "battles": {"address": {"per_second": 1_000_000, "burst": 1_000_000}},
+}
 
 
 def openai_models(base_url: str, names: Sequence[str] = ("bench-model-a", "bench-model-b")) -> list[dict[str, Any]]:

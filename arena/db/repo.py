@@ -343,3 +343,47 @@ def model_speed(session: Session, modality: str) -> dict[int, float]:
         if latency_ms is not None and duration > 0:
             sums.setdefault(model_id, []).append(latency_ms / 1000.0 / duration)
     return {model_id: sum(v) / len(v) for model_id, v in sums.items()}
+
+
+# --- review (quarantine and release) -----------------------------------------------------------------------
+
+
+def voters_with_votes_since(session: Session, since: datetime) -> list[tuple[str, str]]:
+    """(voter_id, arena) pairs with counted anonymous votes after `since`."""
+    stmt = (
+        select(Vote.voter_id, Battle.arena)
+        .join(Battle, Battle.id == Vote.battle_id)
+        .where(Vote.created_at > since, Vote.counted.is_(True))
+        .distinct()
+    )
+    return [(v, a) for v, a in session.execute(stmt)]
+
+
+def voter_history(session: Session, voter_id: str, arena: str) -> list[tuple[Vote, Battle, int]]:
+    """A voter's anonymous votes in one arena with their battles and the length of what there was to read."""
+    stmt = (
+        select(Vote, Battle)
+        .join(Battle, Battle.id == Vote.battle_id)
+        .where(Vote.voter_id == voter_id, Battle.arena == arena, Vote.mode == "anonymous")
+        .options(selectinload(Battle.turns).selectinload(Turn.outputs),
+                 selectinload(Battle.model_a), selectinload(Battle.model_b))
+        .order_by(Vote.id)
+    )
+    out = []
+    for vote, battle in session.execute(stmt):
+        chars = sum(len(o.text) for t in battle.turns for o in t.outputs)
+        out.append((vote, battle, chars))
+    return out
+
+
+def flagged_votes(session: Session, limit: int = 500) -> list[tuple[Vote, Battle]]:
+    """Votes kept out of the board (flags or not counted), newest first."""
+    stmt = (
+        select(Vote, Battle)
+        .join(Battle, Battle.id == Vote.battle_id)
+        .where(Vote.mode == "anonymous", Vote.counted.is_(False))
+        .options(selectinload(Battle.model_a), selectinload(Battle.model_b))
+        .order_by(Vote.id.desc())
+        .limit(limit)
+    )
+    return [(v, b) for v, b in session.execute(stmt)]

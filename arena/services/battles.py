@@ -15,7 +15,6 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena import routing
-from arena.catalog import Catalog
 from arena.config import Settings
 from arena.db import repo
 from arena.db.engine import write_session
@@ -36,8 +35,8 @@ from arena.errors import ConflictError, ForbiddenError, NotFoundError, ProviderE
 from arena.integrity.identity import IdentityLeakDetector
 from arena.integrity.moderation import ModerationPolicy
 from arena.media import MediaStore
-from arena.providers.base import Provider
 from arena.sampling import DrawnPair, draw_pair
+from arena.services.models import ModelDirectory
 from arena.services.outputs import END, OutputRecorder, SideRecording
 from arena.services.prompts import validate_prompt
 from arena.services.views import SideView, StartedBattle, TurnView
@@ -65,9 +64,7 @@ class BattleService:
         self,
         *,
         sessions: sessionmaker[Session],
-        catalog: Catalog,
-        providers: Mapping[str, Provider],
-        model_ids: Mapping[str, int],
+        models: ModelDirectory,
         media: MediaStore,
         settings: Settings,
         rng: np.random.Generator,
@@ -77,9 +74,7 @@ class BattleService:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
-        self._catalog = catalog
-        self._providers = providers
-        self._model_ids = model_ids
+        self._models = models
         self._media = media
         self._settings = settings
         self._rng = rng
@@ -124,8 +119,8 @@ class BattleService:
             mode=(BattleMode.NAMED if models else BattleMode.ANONYMOUS).value,
             voter_id=voter_id,
             session_id=session_id[:64],
-            model_a_id=self._model_ids[pair.model_a.name],
-            model_b_id=self._model_ids[pair.model_b.name],
+            model_a_id=self._models.model_id(pair.model_a.name),
+            model_b_id=self._models.model_id(pair.model_b.name),
             pair_probability=pair.probability,
             status=BattleStatus.GENERATING.value,
             routing=dict(route.options, board=route.board) if route.board else dict(route.options),
@@ -142,7 +137,7 @@ class BattleService:
         return StartedBattle(battle.id, 0, arena, prompt)
 
     def _draw(self, arena: Modality, route: routing.Route) -> DrawnPair:
-        candidates = routing.eligible(self._catalog.for_modality(arena), route)
+        candidates = routing.eligible(self._models.catalog.for_modality(arena), route)
         if len(candidates) < 2:
             need = route.board or arena.value
             raise ConflictError(
@@ -153,7 +148,7 @@ class BattleService:
             return draw_pair(candidates, self._rng)
 
     def _named_pair(self, arena: Modality, names: tuple[str, str]) -> DrawnPair:
-        a, b = (self._catalog.get(name) for name in names)
+        a, b = (self._models.catalog.get(name) for name in names)
         if a.name == b.name:
             raise ValidationError("pick two different models for a side-by-side battle")
         for spec in (a, b):
@@ -234,7 +229,7 @@ class BattleService:
                 raise ConflictError(f"turn {turn} of battle {battle_id} is not waiting to be generated")
             if any(t.outputs for t in battle.turns[turn:]):
                 raise ConflictError(f"turn {turn} of battle {battle_id} was already generated")
-            specs = (self._catalog.get(battle.model_a.name), self._catalog.get(battle.model_b.name))
+            specs = (self._models.catalog.get(battle.model_a.name), self._models.catalog.get(battle.model_b.name))
             requests = tuple(
                 GenerationRequest(
                     messages=_conversation(battle, turn, side),
@@ -283,7 +278,7 @@ class BattleService:
     async def _run_side(
         self, side: Side, model: str, request: GenerationRequest, queue: asyncio.Queue[tuple[Side, object]]
     ) -> None:
-        provider = self._providers[model]
+        provider = self._models.provider(model)
         try:
             async with asyncio.timeout(self._settings.generation_timeout_s):
                 async for chunk in provider.generate(request):
@@ -306,7 +301,7 @@ class BattleService:
 
     def _persist(self, ctx: TurnContext, runs: Mapping[Side, SideRecording], views: Mapping[Side, SideView]) -> BattleStatus:
         outputs = [
-            runs[side].to_output(ctx.turn_id, side, self._model_ids[ctx.specs[i].name], views[side])
+            runs[side].to_output(ctx.turn_id, side, self._models.model_id(ctx.specs[i].name), views[side])
             for i, side in enumerate((Side.A, Side.B))
         ]
         status = BattleStatus.READY if all(v.ok for v in views.values()) else BattleStatus.FAILED

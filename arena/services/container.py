@@ -24,6 +24,9 @@ from arena.providers.builtin.search_engine import CorpusSearchEngine
 from arena.providers.registry import build_provider
 from arena.services.battles import BattleService
 from arena.services.guard import Guard
+from arena.services.models import ModelDirectory
+from arena.services.review import ReviewService
+from arena.integrity.anomaly import AnomalyConfig, AnomalyDetector
 from arena.services.leaderboard import LeaderboardService
 from arena.services.media_policy import MediaPolicy
 from arena.services.music import MusicService
@@ -50,6 +53,8 @@ class Services:
     presets: PresetPrompts
     corpus: CorpusSearchEngine
     guard: Guard
+    models: ModelDirectory
+    review: ReviewService
 
     @staticmethod
     def new_voter_id() -> str:
@@ -58,7 +63,7 @@ class Services:
 
     async def aclose(self) -> None:
         """Release providers, the HTTP client and the database pool."""
-        for provider in self.providers.values():
+        for provider in self.models.providers():
             await provider.aclose()
         await self.http.aclose()
         self.engine.dispose()
@@ -82,8 +87,9 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     policy = MediaPolicy(max_bytes=settings.max_media_bytes)
     recorder = OutputRecorder(media=media, max_media_bytes=settings.max_media_bytes, style=style_features,
                               check_media=policy)
+    models = ModelDirectory(sessions, catalog, providers, model_ids, context)
     battles = BattleService(
-        sessions=sessions, catalog=catalog, providers=providers, model_ids=model_ids, media=media,
+        sessions=sessions, models=models, media=media,
         settings=settings, rng=rng or np.random.default_rng(), recorder=recorder,
         leak_detector=IdentityLeakDetector(IdentityLeakConfig.from_mapping(settings.identity_leaks)),
         moderation=ListModerationPolicy.from_mapping(settings.moderation),
@@ -93,5 +99,6 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     presets = PresetPrompts(np.random.default_rng())
     corpus = CorpusSearchEngine(context.assets_dir)
     guard = Guard(settings.rate_limits, settings.trusted_proxies)
+    review = ReviewService(sessions, AnomalyDetector(AnomalyConfig.from_mapping(settings.anomaly)))
     return Services(settings, engine, sessions, catalog, providers, http, media, battles, votes, leaderboard, music,
-                    presets, corpus, guard)
+                    presets, corpus, guard, models, review)

@@ -33,6 +33,9 @@ from bench.harness import openai_models
 
 EXAMPLES = int(os.environ.get("ARENA_FUZZ_EXAMPLES", "40"))
 VOTER = "fuzz-voter-000001"
+# Rate limiting has its own tests; here it would only turn most requests of the one fuzzing voter into 429s.
+_LIFTED = {"per_second": 1_000_000, "burst": 1_000_000}
+NO_RATE_LIMITS = {action: {"voter": _LIFTED, "address": _LIFTED} for action in ("battles", "votes")}
 Json = Any
 
 ODD_TEXT = st.sampled_from(["", " ", "\x00", "a\x00b", "\u202e", "💥" * 50, "x" * 5000, "../../etc/passwd",
@@ -54,7 +57,8 @@ def model_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def client(request: pytest.FixtureRequest, tmp_path: Path, model_url: str) -> Iterator[TestClient]:
     url = request.getfixturevalue("pg_url") if request.param == "postgres" else ""
-    base = Settings(data_dir=tmp_path / "data", database_url=url, models=tuple(openai_models(model_url)))
+    base = Settings(data_dir=tmp_path / "data", database_url=url, models=tuple(openai_models(model_url)),
+                    rate_limits=NO_RATE_LIMITS)
     services = build_services(base, rng=np.random.default_rng(7))
     try:
         with TestClient(create_app(base, services), raise_server_exceptions=False) as test_client:

@@ -30,7 +30,7 @@ from arena.db.engine import make_engine
 from arena.services.container import build_services
 from bench.bench_votes import OUTCOMES, prepare_battles
 from bench.fake_openai_server import FakeOpenAI, Pace, serve_in_thread
-from bench.harness import AppProcess, openai_models, write_config
+from bench.harness import LOOPBACK_RATE_LIMITS, AppProcess, openai_models, write_config
 
 ROUNDS = 5
 VOTES_PER_ROUND = 200
@@ -149,7 +149,8 @@ def _round(app: AppProcess, rng: np.random.Generator, ledger: Ledger) -> None:
 
 def test_votes_survive_sigkill_five_times(tmp_path: Path, model_url: str) -> None:
     rng = np.random.default_rng(20240612)
-    config = write_config(tmp_path / "arena.toml", openai_models(model_url))
+    config = write_config(tmp_path / "arena.toml", openai_models(model_url),
+                          {"arena": {"rate_limits": LOOPBACK_RATE_LIMITS}})
     app = AppProcess(tmp_path / "data", config=config)
     ledger = Ledger()
     try:

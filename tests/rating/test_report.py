@@ -122,3 +122,14 @@ def test_empty_counts() -> None:
     r = rate(PairCounts(2, np.zeros((0, 2), dtype=int), np.zeros((0, 4))), bootstrap_rounds=10)
     assert r.rating.tolist() == [1000.0, 1000.0] and r.n_components == 0
     assert r.provisional.all() and r.rank_ub.tolist() == [0, 0]
+
+
+def test_davidson_report(counts_from) -> None:
+    rows = [("A", "B", "a")] * 30 + [("A", "B", "b")] * 10 + [("A", "B", "tie")] * 20 + [("B", "C", "bb")] * 5
+    rows += [("B", "C", "a")] * 15 + [("B", "C", "b")] * 15
+    _, pc = counts_from(rows)
+    r = rate(pc, ties="davidson", bootstrap_rounds=200)
+    assert _all_finite(r) and r.converged
+    assert 0 < r.tie_parameter < 10
+    assert r.ties == "davidson" and r.bootstrap_used == 200
+    assert r.rating[0] > r.rating[1]
