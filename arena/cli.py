@@ -6,8 +6,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from arena.config import load_settings
+from arena.release_cli import add_release_commands
 from arena.errors import ArenaError
 
 
@@ -49,6 +51,56 @@ def _models_list(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _leaderboard(args: argparse.Namespace) -> int:
+    from arena.battlefiles import read_battle_file
+    from arena.tables import leaderboard, parse_anchor, render
+
+    anchor = parse_anchor(args.anchor) if args.anchor else None
+    if args.input:
+        data = read_battle_file(args.input)
+        for bad in data.bad_rows[:50]:
+            sys.stderr.write(f"{args.input}:{bad.line}: skipped: {bad.reason}\n")
+        if len(data.bad_rows) > 50:
+            sys.stderr.write(f"... and {len(data.bad_rows) - 50} more bad rows\n")
+        models, counts = list(data.models), data.counts
+    else:
+        models, counts = _db_counts(args.arena)
+    board = leaderboard(models, counts, ties=args.ties, bootstrap_rounds=args.bootstrap, seed=args.seed,
+                        anchor=anchor)
+    sys.stdout.write(render(board.rows, args.format))
+    if args.format == "table" and board.n_components > 1:
+        sys.stdout.write(f"\n{board.n_components} disconnected groups: ranks compare models within a group only\n")
+    return 0
+
+
+def _db_counts(arena: str) -> tuple[list[str], object]:
+    from arena.db import repo
+    from arena.db.engine import make_engine, make_session_factory
+    from arena.services.leaderboard import counts_to_arrays
+
+    engine = make_engine(load_settings().resolved_database_url)
+    with make_session_factory(engine)() as session:
+        rows = repo.pair_counts(session, arena, "overall")
+        names = {m.id: m.name for m in repo.list_models(session)}
+    ids, counts = counts_to_arrays(rows)
+    return [names[i] for i in ids], counts
+
+
+def _import(args: argparse.Namespace) -> int:
+    from arena.db.engine import make_engine, make_session_factory
+    from arena.db.migrate import upgrade
+    from arena.services.importer import import_battles
+
+    engine = make_engine(load_settings().resolved_database_url)
+    upgrade(engine)
+    result = import_battles(make_session_factory(engine), Path(args.file), arena=args.arena)
+    for bad in result.bad_rows:
+        sys.stderr.write(f"{args.file}:{bad.line}: rejected: {bad.reason}\n")
+    sys.stdout.write(f"imported {result.added} battles, {result.skipped} already present, "
+                     f"{len(result.bad_rows)} bad rows (listed above)\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (sub-commands register their options here)."""
     parser = argparse.ArgumentParser(prog="arena", description="Arena: live human-preference evaluation")
@@ -61,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=_db_upgrade)
     models = sub.add_parser("models", help="the model catalogue").add_subparsers(dest="models_command", required=True)
     models.add_parser("list", help="list the configured models").set_defaults(func=_models_list)
+    board = sub.add_parser("leaderboard", help="print a Bradley-Terry leaderboard from a file or the database")
+    board.add_argument("--input", help="battle rows (CSV/JSONL: model_a, model_b, winner; LLMFAO CSV) or counts JSON")
+    board.add_argument("--arena", default="text", help="arena to read from the database (without --input)")
+    board.add_argument("--bootstrap", type=int, default=1000, help="bootstrap rounds (default 1000)")
+    board.add_argument("--seed", type=int, default=0)
+    board.add_argument("--anchor", help="pin a model, e.g. mixtral-8x7b-instruct-v0.1=1114")
+    board.add_argument("--ties", choices=["half", "drop-bothbad", "davidson"], default="half")
+    board.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    board.set_defaults(func=_leaderboard)
+    imp = sub.add_parser("import", help="load battle rows into the database (idempotent)")
+    imp.add_argument("file")
+    imp.add_argument("--arena", default="text")
+    imp.set_defaults(func=_import)
+    add_release_commands(sub)
     return parser
 
 

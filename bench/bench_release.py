@@ -59,8 +59,8 @@ def _prompt(rng: np.random.Generator, i: int) -> str:
     base = (
         f"Explain {topic} to a curious teenager in about {int(rng.integers(50, 300))} words.",
         f"Write a short poem about {topic}; version {int(rng.integers(1, 9))}.{int(rng.integers(0, 20))} please.",
-        f"How do I implement {topic} in Python 3.{int(rng.integers(8, 14))}? My order #A-{int(rng.integers(1e6, 1e7))} "
-        f"of the book cost ${int(rng.integers(10, 90))}.99.",
+        f"How do I implement {topic} in Python 3.{int(rng.integers(8, 14))}? My order "
+        f"#A-{int(rng.integers(1_000_000, 10_000_000))} of the book cost ${int(rng.integers(10, 90))}.99.",
         f"Compare {topic} and {TOPICS[(i + 3) % len(TOPICS)]} as of 2025-{int(rng.integers(1, 13)):02d}-01.",
     )[kind]
     if rng.random() < 0.05:

@@ -387,3 +387,64 @@ def flagged_votes(session: Session, limit: int = 500) -> list[tuple[Vote, Battle
         .limit(limit)
     )
     return [(v, b) for v, b in session.execute(stmt)]
+
+
+def style_rows(session: Session, arena: str, category: str) -> list[tuple[int, int, str, dict[str, Any], dict[str, Any]]]:
+    """Counted votes of a board with each side's style features summed over the battle's turns."""
+    stmt = (
+        select(Vote.outcome, Vote.categories, Battle)
+        .join(Battle, Battle.id == Vote.battle_id)
+        .where(Battle.arena == arena, Vote.counted.is_(True))
+        .options(selectinload(Battle.turns).selectinload(Turn.outputs))
+        .order_by(Vote.id)
+    )
+    out = []
+    for outcome, cats, battle in session.execute(stmt):
+        if category not in (cats or []):
+            continue
+        sums: dict[str, dict[str, Any]] = {"a": {}, "b": {}}
+        for turn in battle.turns:
+            for output in turn.outputs:
+                for key, value in (output.style or {}).items():
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        sums[output.side][key] = sums[output.side].get(key, 0) + value
+        out.append((battle.model_a_id, battle.model_b_id, outcome, sums["a"], sums["b"]))
+    return out
+
+
+def rebuild_pair_counts(session: Session) -> int:
+    """Recompute pair_counts from the votes table in one pass; returns the number of counted votes."""
+    session.execute(delete(PairCount))
+    stmt = (
+        select(Battle.arena, Battle.model_a_id, Battle.model_b_id, Vote.outcome, Vote.categories)
+        .join(Battle, Battle.id == Vote.battle_id)
+        .where(Vote.counted.is_(True))
+    )
+    cells: dict[tuple[str, str, int, int], list[int]] = {}
+    total = 0
+    for arena, a_id, b_id, outcome, cats in session.execute(stmt).yield_per(50_000):
+        lo, hi = (a_id, b_id) if a_id < b_id else (b_id, a_id)
+        column = ("wins_lo", "wins_hi", "ties", "bothbad").index(_OUTCOME_COLUMN[(Outcome(outcome), a_id == lo)])
+        for category in cats or ():
+            cell = cells.setdefault((arena, category, lo, hi), [0, 0, 0, 0])
+            cell[column] += 1
+        total += 1
+    if cells:
+        session.execute(
+            PairCount.__table__.insert(),
+            [{"arena": k[0], "category": k[1], "lo_id": k[2], "hi_id": k[3], "wins_lo": v[0], "wins_hi": v[1],
+              "ties": v[2], "bothbad": v[3]} for k, v in cells.items()],
+        )
+    return total
+
+
+def ensure_models(session: Session, names: Sequence[str], modality: str) -> dict[str, int]:
+    """Ids of models by name, creating rows (provider "import", paused: never sampled) for unknown names."""
+    existing = {m.name: m for m in session.scalars(select(Model).where(Model.name.in_(list(names))))}
+    for name in names:
+        if name not in existing:
+            row = Model(name=name, modality=modality, provider="import", status="paused")
+            session.add(row)
+            existing[name] = row
+    session.flush()
+    return {name: existing[name].id for name in names}

@@ -83,7 +83,7 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     context = ProviderContext(http=http)
     providers = {spec.name: build_provider(spec, context) for spec in catalog.models}
     media = LocalMediaStore(settings.data_dir / "media")
-    leaderboard = LeaderboardService(sessions=sessions, catalog=catalog, settings=settings.leaderboard)
+    leaderboard = LeaderboardService(sessions=sessions, settings=settings.leaderboard)
     policy = MediaPolicy(max_bytes=settings.max_media_bytes)
     recorder = OutputRecorder(media=media, max_media_bytes=settings.max_media_bytes, style=style_features,
                               check_media=policy)

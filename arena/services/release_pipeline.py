@@ -19,7 +19,7 @@ import os
 import pickle
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,8 +37,10 @@ from arena.media import MediaStore
 from arena.privacy import (
     DEFAULT_FLAG_POLICY,
     FilterPipeline,
+    FlagAction,
     PipelineReport,
     Pseudonymizer,
+    ReasonCode,
     ReleasedRecord,
     ReleaseKey,
     Scrubber,
@@ -48,9 +50,23 @@ from arena.privacy import (
 from arena.privacy.names import DEFAULT_ALLOWLIST
 from arena.release_files import serialize
 from arena.services.release_coarsen import PlanSlice
-from arena.services.release_records import SIDES, build_candidate, build_row, flag_families, published_media
+from arena.services.release_records import (
+    REVIEW_CLEARED,
+    SIDES,
+    build_candidate,
+    build_row,
+    flag_families,
+    published_media,
+)
 
 T = TypeVar("T")
+# The privacy helper's policy plus the flags arena/services/review.py writes: "anomaly:<reason>" withholds
+# like an anomalous voter, a vote a maintainer reviewed and counted again is released marked "quarantined".
+RELEASE_FLAG_POLICY: Mapping[str, tuple[FlagAction, ReasonCode]] = {
+    **DEFAULT_FLAG_POLICY,
+    "anomaly": (FlagAction.WITHHOLD, ReasonCode.ANOMALOUS_VOTER),
+    REVIEW_CLEARED: (FlagAction.MARK, ReasonCode.QUARANTINED),
+}
 QiRow = tuple[str, int, str | None, float | None]
 
 
@@ -82,7 +98,7 @@ def build_pipeline(key_hex: str, extra_allowlist: tuple[str, ...], terms_version
         scrubber=Scrubber(ScrubConfig(name_allowlist=frozenset(DEFAULT_ALLOWLIST | set(extra_allowlist)))),
         pseudonymizer=Pseudonymizer(ReleaseKey.from_hex(key_hex)),
         releasable_terms_versions=frozenset(terms_versions),
-        flag_policy=DEFAULT_FLAG_POLICY,
+        flag_policy=RELEASE_FLAG_POLICY,
     )
 
 

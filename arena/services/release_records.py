@@ -136,9 +136,21 @@ def _media_ref(output: OutputRow, publish: bool) -> str | None:
     return media_path(output.media_sha256, output.media_mime)
 
 
+# Flags the application writes that the privacy helper's default policy does not name (arena/services/review.py).
+REVIEW_CLEARED = "released_by_maintainer"
+_REVIEW_FAMILIES = frozenset({"quarantined", "anomaly"})
+
+
 def flag_families(flags: Iterable[Any]) -> frozenset[str]:
-    """Battle and vote flags reduced to their family ('leaked_identity:output_names_model' -> 'leaked_identity')."""
-    return frozenset(str(flag).split(":", 1)[0] for flag in flags if str(flag))
+    """Battle and vote flags reduced to their family ('anomaly:too_fast' -> 'anomaly').
+
+    A vote a maintainer reviewed and counted again (`released_by_maintainer`) no longer carries its
+    quarantine: the release follows that decision, and the flag policy marks the row instead.
+    """
+    families = frozenset(str(flag).split(":", 1)[0] for flag in flags if str(flag))
+    if REVIEW_CLEARED in families:
+        families = families - _REVIEW_FAMILIES
+    return families
 
 
 def _turns(record: ReleasedRecord, layout: RecordLayout, media_ok: bool) -> list[dict[str, Any]]:

@@ -46,7 +46,7 @@ def build_ui(services: Services) -> gr.Blocks:
             with gr.Tab("🆚 Side-by-side", id="tab-named"):
                 build_battle_tab(services, Modality.TEXT, named=True, voter=voter)
             with gr.Tab("🏆 Leaderboard", id="tab-leaderboard") as board_tab:
-                build_leaderboard_tab(services, board_tab)
+                build_leaderboard_tab(services, board_tab, voter)
             with gr.Tab("ℹ️ About", id="tab-about"):
                 gr.Markdown(ABOUT)
 

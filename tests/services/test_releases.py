@@ -185,7 +185,9 @@ def test_policy_filters_count_every_left_out_battle(make_services: Any) -> None:
         Seed(voter="voter-noterms"),
         Seed(voter="voter-oldterms"),
         Seed(voter=voter_id(1), battle_flags=["quarantined:sequential_test"]),
-        Seed(voter=voter_id(1), vote_flags=["anomalous_voter:too_fast"]),
+        Seed(voter=voter_id(1), vote_flags=["quarantined", "anomaly:too_fast"]),
+        Seed(voter=voter_id(1), vote_flags=["quarantined", "anomaly:sequential_test", "released_by_maintainer"],
+             counted=True),
         Seed(voter=voter_id(1), battle_flags=["leaked_identity:output_names_model"], counted=False),
         Seed(voter=voter_id(1), vote_flags=["never_heard_of_it"]),
         Seed(voter=voter_id(1), prompts=["account 1234 5678 9012 3456 7890 12"]),
@@ -195,13 +197,15 @@ def test_policy_filters_count_every_left_out_battle(make_services: Any) -> None:
     summary = _service(services).build(until=UNTIL)
     assert summary["excluded"] == {"anomalous_voter": 1, "no_terms": 1, "pii_unscrubbable": 1, "quarantined": 1,
                                    "terms_outdated": 1, "unknown_flag": 1}
-    assert summary["marked"] == {"leaked_identity": 1}
+    assert summary["marked"] == {"leaked_identity": 1, "quarantined": 1}
     rows = read_rows(Path(summary["path"]))
-    assert len(rows) == 3
+    assert len(rows) == 4
     assert [(r["mode"], r["counted"], r["marks"]) for r in rows] == [
-        ("anonymous", True, []), ("anonymous", False, ["leaked_identity"]), ("named", False, [])]
+        ("anonymous", True, []), ("anonymous", True, ["quarantined"]), ("anonymous", False, ["leaked_identity"]),
+        ("named", False, [])]
     manifest = json.loads((Path(summary["path"]) / "manifest.json").read_text())
-    assert manifest["pipeline"]["seen"] == 9 and sum(manifest["excluded"].values()) + manifest["rows"] == 9
+    assert manifest["pipeline"]["seen"] == 10 and sum(manifest["excluded"].values()) + manifest["rows"] == 10
+    assert manifest["excluded_details"]["unknown_flag:never_heard_of_it"] == 1
 
 
 def test_window_embargo_and_nothing_new(make_services: Any) -> None:
