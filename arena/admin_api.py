@@ -71,6 +71,10 @@ def build_admin_api(services: Services) -> APIRouter:
     def scan() -> dict[str, Any]:
         return {"quarantined": services.review.scan()}
 
+    @admin.post("/releases/build")
+    def build_release() -> dict[str, Any]:
+        return services.releases.build()
+
     @admin.post("/leaderboard/refresh")
     def refresh() -> dict[str, Any]:
         return {"boards": services.leaderboard.refresh_all()}

@@ -45,6 +45,7 @@ class ReleaseSettings:
     k_anonymity: int = 5
     terms_version: str = "2026-12"
     batch_size: int = 5000
+    workers: int = 1
     enabled: bool = True
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
 from arena.admin_api import build_admin_api
+from arena.release_api import build_release_api
 from arena.api import build_api, corpus_page, install_error_handlers, media_response
 from arena.config import Settings
 from arena.scheduler import JobRunner
@@ -34,6 +35,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     jobs.add("leaderboard-refresh", settings.leaderboard.refresh_seconds, services.leaderboard.refresh_all)
     jobs.add("anomaly-scan", settings.anomaly_scan_seconds, services.review.scan)
     jobs.add("model-status", 30.0, services.models.reload_status, exclusive=False)
+    if settings.release.enabled:
+        jobs.add("release-schedule", 3600.0, services.releases.run_scheduled)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -47,6 +50,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(build_api(services))
     app.include_router(build_admin_api(services))
+    app.include_router(build_release_api(services.releases, services.voters, services.releases.releases_dir))
 
     @app.get("/media/{sha256}", include_in_schema=False)
     def media(sha256: str) -> Response:

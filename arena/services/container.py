@@ -25,7 +25,9 @@ from arena.providers.registry import build_provider
 from arena.services.battles import BattleService
 from arena.services.guard import Guard
 from arena.services.models import ModelDirectory
+from arena.services.releases import ReleaseService
 from arena.services.review import ReviewService
+from arena.services.voters import VoterService
 from arena.integrity.anomaly import AnomalyConfig, AnomalyDetector
 from arena.services.leaderboard import LeaderboardService
 from arena.services.media_policy import MediaPolicy
@@ -55,6 +57,8 @@ class Services:
     guard: Guard
     models: ModelDirectory
     review: ReviewService
+    releases: ReleaseService
+    voters: VoterService
 
     @staticmethod
     def new_voter_id() -> str:
@@ -100,5 +104,7 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     corpus = CorpusSearchEngine(context.assets_dir)
     guard = Guard(settings.rate_limits, settings.trusted_proxies)
     review = ReviewService(sessions, AnomalyDetector(AnomalyConfig.from_mapping(settings.anomaly)))
+    releases = ReleaseService(sessions, settings, catalog, media, workers=settings.release.workers)
+    voters = VoterService(sessions, settings)
     return Services(settings, engine, sessions, catalog, providers, http, media, battles, votes, leaderboard, music,
-                    presets, corpus, guard, models, review)
+                    presets, corpus, guard, models, review, releases, voters)

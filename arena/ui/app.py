@@ -9,6 +9,7 @@ import gradio as gr
 from arena.domain import Modality
 from arena.services.container import Services
 from arena.ui.battle_tab import build_battle_tab
+from arena.ui.data_tab import build_data_tab
 from arena.ui.leaderboard_tab import build_leaderboard_tab
 
 CSS = """
@@ -47,6 +48,8 @@ def build_ui(services: Services) -> gr.Blocks:
                 build_battle_tab(services, Modality.TEXT, named=True, voter=voter)
             with gr.Tab("🏆 Leaderboard", id="tab-leaderboard") as board_tab:
                 build_leaderboard_tab(services, board_tab, voter)
+            with gr.Tab("📦 Data", id="tab-data"):
+                build_data_tab(services.releases, services.voters, voter)
             with gr.Tab("ℹ️ About", id="tab-about"):
                 gr.Markdown(ABOUT)
 
