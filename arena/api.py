@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
@@ -89,6 +90,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if headers:
             response.headers.update(headers)
         return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "no such endpoint or resource", 405: "method not allowed on this endpoint",
+                    400: "the request body could not be parsed (send JSON)"}
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        return _error(exc.status_code, detail if detail and detail not in ("Not Found", "Method Not Allowed")
+                      else messages.get(exc.status_code, "request rejected"), type="HTTPError")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

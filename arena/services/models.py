@@ -13,7 +13,7 @@ from arena.catalog import Catalog, spec_from_table
 from arena.db import repo
 from arena.db.engine import write_session
 from arena.domain import ModelSpec, ModelStatus
-from arena.errors import ConflictError, NotFoundError, ValidationError
+from arena.errors import ConfigError, ConflictError, NotFoundError, ValidationError
 from arena.providers.base import Provider, ProviderContext
 from arena.providers.registry import build_provider
 
@@ -49,11 +49,17 @@ class ModelDirectory:
 
     def add(self, table: Mapping[str, Any]) -> ModelSpec:
         """Add a model from a catalogue table (same keys as [[models]] in arena.toml)."""
-        spec = spec_from_table(table)
+        try:
+            spec = spec_from_table(table)
+        except ConfigError as exc:
+            raise ValidationError(exc.message) from exc
         with self._lock:
             if spec.name in self._catalog.names():
                 raise ConflictError(f"model {spec.name!r} already exists; pause or retire it instead")
-            provider = build_provider(spec, self._context)
+            try:
+                provider = build_provider(spec, self._context)
+            except ConfigError as exc:
+                raise ValidationError(exc.message) from exc
             with write_session(self._sessions) as session:
                 ids = repo.sync_models(session, [spec])
             self._providers[spec.name] = provider
