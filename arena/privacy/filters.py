@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
-from arena.privacy.detectors import detect
+from arena.privacy.prefilter import detect_quick
 from arena.privacy.scrub import SCRUBBER_VERSION, Scrubber
 
 PIPELINE_VERSION = f"privacy-filters/1+scrubber/{SCRUBBER_VERSION}"
@@ -189,7 +189,7 @@ class FieldsGuardFilter:
     def __call__(self, record: ReleaseCandidate) -> Decision:
         for key, value in record.fields.items():
             values = value if isinstance(value, list | tuple) else (value,)
-            if any(isinstance(v, str) and detect(v) for v in values):
+            if any(isinstance(v, str) and detect_quick(v) for v in values):
                 return Withhold(ReasonCode.PII_IN_FIELDS, detail=key)
         return Keep()
 

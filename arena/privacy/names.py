@@ -237,7 +237,7 @@ class NameFinder:
         lower = text.lower()
         for kind, hints, pattern in _CUE_PATTERNS:
             haystack = text if kind == "title" else lower
-            if not any(hint in haystack for hint in hints):
+            if not any(map(haystack.__contains__, hints)):
                 continue
             for m in pattern.finditer(text):
                 tokens = self._trim(m.group("name").split(" "))

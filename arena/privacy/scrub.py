@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from arena.privacy.detectors import PiiKind, Span, detect, isbn13_ok
+from arena.privacy.detectors import PiiKind, Span, TextView, isbn13_ok
 from arena.privacy.names import (
     DEFAULT_ALLOWLIST,
     NameFinder,
@@ -26,6 +26,7 @@ from arena.privacy.names import (
     name_parts,
     placeholder_for,
 )
+from arena.privacy.prefilter import detect_quick
 
 SCRUBBER_VERSION = "1"
 
@@ -130,13 +131,14 @@ def residual_risk(text: str) -> bool:
     """
     if "@" in text and _RESIDUAL_EMAIL.search(text):
         return True
-    for m in _RESIDUAL_DIGITS.finditer(text):
+    # A grouped number needs 12+ digits; `TextView.digits` counts every Unicode digit, so it is never fewer.
+    for m in _RESIDUAL_DIGITS.finditer(text) if TextView.of(text).digits >= 12 else ():
         digits = re.sub(r"\D", "", m.group())
         if len(digits) >= 12 and not isbn13_ok(digits) and not _LEADING_DATE.match(m.group()):
             return True
     if not text.isascii() and _disguised(text):
         folded = unicodedata.normalize("NFKC", text)
-        return residual_risk(folded) or bool(detect(folded))
+        return residual_risk(folded) or bool(detect_quick(folded))
     return False
 
 
@@ -173,12 +175,12 @@ class Scrubber:
         if sum(map(len, decoded)) > self.config.max_total_chars:
             return ScrubResult((), {}, ok=False, reason=ScrubFailure.TEXT_TOO_LONG)
         placeholders = _Placeholders(self.config.placeholder_format)
-        scrubbed = [_replace_spans(t, detect(t), placeholders) for t in decoded]
+        scrubbed = [_replace_spans(t, detect_quick(t), placeholders) for t in decoded]
         if self.config.detect_names:
             scrubbed = self._scrub_names(scrubbed, placeholders)
         found = {kind: n for kind, n in placeholders.found.items() if n}
         # Texts we changed are re-checked with the detectors too: a replacement must not leave (or form) PII.
-        if any(residual_risk(t) or (t != d and detect(t)) for t, d in zip(scrubbed, decoded, strict=True)):
+        if any(residual_risk(t) or (t != d and detect_quick(t)) for t, d in zip(scrubbed, decoded, strict=True)):
             return ScrubResult((), found, ok=False, reason=ScrubFailure.RESIDUAL_PII)
         return ScrubResult(tuple(scrubbed), found, ok=True)
 
