@@ -10,9 +10,10 @@ accept a match); the pre-check answers True unless all of them fail. They are co
 "shapes" of an ASCII text, made with `bytes.translate` in one pass each:
 
 - `zeros`: ASCII digits -> "0" with ``" .-()+"`` deleted. Every phone pattern matches only digits
-  and those separators and needs 7+ digits, so a phone leaves a run of 7+ "0"s in it; likewise a card
-  (13+ digits, "[ -]" separators), an SSN (9 digits), a keyword phone (9 digits in a row) and a NINO
-  (6 digits with optional spaces). Deleting characters never splits a run of digits, it can only join.
+  and those separators, so a phone leaves a run of as many "0"s as it has digits: 9+ for all but the
+  7-digit local form ``\\d{3}-\\d{4}`` (seen as "000-0000" in `classes`); likewise a card (13+ digits,
+  "[ -]" separators), an SSN (9 digits), a keyword phone (9 digits in a row) and a NINO (6 digits with
+  optional spaces). Deleting characters never splits a run of digits, it can only join runs.
 - `classes`: uppercase -> "A", lowercase -> "a", digits -> "0": an IBAN starts with ``[A-Z]{2}\\d{2}``
   ("AA00"), a NINO with two capitals and two digits (optionally one space apart).
 - `tokens`: the characters of ``[A-Za-z0-9+/_-]`` -> "x": a generic token is a 32+ run of them, every
@@ -66,11 +67,11 @@ def _numeric_hint(text: str, lower: str, raw: bytes) -> bool:
     if digits < 4:
         return False  # every digit-based detector needs 4+ digits (find_ids, find_ips gate on it)
     zeros = raw.translate(_ZEROS, _ZERO_DELETE)
-    if b"000000" in zeros:
-        return True  # a NINO (6), phone (7), SSN (9) or card (13) might be there: let the detectors decide
     classes = raw.translate(_CLASSES)
-    if b"AA00" in classes:
-        return True  # IBAN
+    if b"0" * 9 in zeros or b"000-0000" in classes:
+        return True  # a card (13+), SSN (9), phone (9+, or 7 as "ddd-dddd") might be there: run the detectors
+    if b"AA00" in classes or (b"AA 00" in classes and b"0" * 6 in zeros):
+        return True  # IBAN, NINO (two capitals, then six digits with optional spaces)
     if any(map(lower.__contains__, d._ID_HINTS)):
         return True  # keyword-introduced id numbers (4+ digits)
     seps = (b"0.0", b"0-0", b"0_0")
