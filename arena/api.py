@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arena import __version__
 from arena.categories import OVERALL
 from arena.domain import Modality
 from arena.errors import ArenaError
-from arena.media import sniff_mime
 from arena.services.container import Services
 
 ArenaName = Literal["text", "search", "image", "music"]
@@ -184,13 +182,21 @@ def build_api(services: Services) -> APIRouter:
 
 
 def media_response(services: Services, sha256: str) -> Response:
-    """Serve a stored media file; bytes are content-addressed, so they may be cached forever."""
+    """Stream a stored media file from whichever store (proxied, so media keeps the app's origin and no store
+    URL or signature reaches the browser); bytes are content-addressed, so they may be cached forever."""
     try:
-        data = services.media.get(sha256)
+        blob = services.media.open(sha256)
     except ArenaError as exc:
-        return _error(exc.status_code, exc.message, type=type(exc).__name__)
-    return Response(content=data, media_type=sniff_mime(data),
-                    headers={"Cache-Control": "public, max-age=31536000, immutable"})
+        return _error(exc.status_code, exc.message, type=type(exc).__name__, **exc.detail)
+    return StreamingResponse(
+        blob.chunks,
+        media_type=blob.mime,
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "Content-Length": str(blob.size),
+            "ETag": f'"{blob.sha256}"',
+        },
+    )
 
 
 def corpus_page(services: Services, synset_id: str) -> HTMLResponse:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from arena.config import load_settings
-from arena.release_cli import add_release_commands
 from arena.errors import ArenaError
+from arena.release_cli import add_release_commands
 
 
 def _serve(_args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -49,6 +50,22 @@ class ReleaseSettings:
     enabled: bool = True
 
 
+MEDIA_BACKENDS = ("local", "s3")
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    """Where generated images and audio are stored (docs/deployment.md); S3 credentials come only from the env."""
+
+    backend: str = "local"
+    endpoint_url: str = ""
+    bucket: str = ""
+    region: str = ""
+    prefix: str = ""
+    timeout_s: float = 10.0
+    max_attempts: int = 3
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the application needs to start; built once by `load_settings` and passed explicitly."""
@@ -73,6 +90,7 @@ class Settings:
     include_builtin_models: bool = False
     leaderboard: LeaderboardSettings = field(default_factory=LeaderboardSettings)
     release: ReleaseSettings = field(default_factory=ReleaseSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
     models: tuple[Mapping[str, Any], ...] = ()
 
     @property
@@ -88,13 +106,19 @@ def _section(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return value
 
 
+_SECTIONS = ("models", "leaderboard", "release", "media")
+_CREDENTIAL_MARKERS = ("access_key", "secret", "session_token", "password")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_PREFIX_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+
+
 def _typed_kwargs(cls: type, table: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Check keys against the dataclass fields and coerce numbers; unknown keys are an error."""
     known = {f.name: f for f in fields(cls)}
     out: dict[str, Any] = {}
     for key, value in table.items():
-        if key not in known or key in ("models", "leaderboard", "release"):
-            allowed = sorted(k for k in known if k not in ("models", "leaderboard", "release"))
+        if key not in known or key in _SECTIONS:
+            allowed = sorted(k for k in known if k not in _SECTIONS)
             raise ConfigError(f"unknown key {key!r} in {where}; known keys: {allowed}")
         default = getattr(cls(), key)
         try:
@@ -127,18 +151,34 @@ def read_toml(path: Path) -> dict[str, Any]:
 def settings_from_toml(raw: Mapping[str, Any], base: Settings | None = None) -> Settings:
     """Apply a parsed TOML document on top of `base`."""
     base = base or Settings()
-    unknown = set(raw) - {"arena", "leaderboard", "release", "models"}
+    unknown = set(raw) - {"arena", "leaderboard", "release", "media", "models"}
     if unknown:
         raise ConfigError(
-            f"unknown section(s) {sorted(unknown)} in the config file; known: arena, leaderboard, release, models")
+            f"unknown section(s) {sorted(unknown)} in the config file; "
+            "known: arena, leaderboard, release, media, models"
+        )
     arena = _typed_kwargs(Settings, _section(raw, "arena"), "[arena]")
     board = _typed_kwargs(LeaderboardSettings, _section(raw, "leaderboard"), "[leaderboard]")
     release = _typed_kwargs(ReleaseSettings, _section(raw, "release"), "[release]")
+    media_table = _section(raw, "media")
+    for key in media_table:
+        if any(marker in key.lower() for marker in _CREDENTIAL_MARKERS):
+            raise ConfigError(
+                f"[media] {key!r} looks like a credential; the config file never holds credentials: "
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment instead"
+            )
+    media = _typed_kwargs(MediaSettings, media_table, "[media]")
     models = raw.get("models", [])
     if not isinstance(models, list) or not all(isinstance(m, Mapping) for m in models):
         raise ConfigError("[[models]] entries in the config file must be tables")
-    return replace(base, **arena, leaderboard=replace(base.leaderboard, **board),
-                   release=replace(base.release, **release), models=tuple(models))
+    return replace(
+        base,
+        **arena,
+        leaderboard=replace(base.leaderboard, **board),
+        release=replace(base.release, **release),
+        media=replace(base.media, **media),
+        models=tuple(models),
+    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -181,6 +221,34 @@ def validate(settings: Settings) -> None:
         raise ConfigError("[leaderboard] bootstrap_rounds must be >= 0")
     if settings.leaderboard.refresh_seconds <= 0:
         raise ConfigError("[leaderboard] refresh_seconds must be > 0")
+    validate_media(settings.media)
     url = settings.resolved_database_url
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
         raise ConfigError(f"database URL {url!r}: only sqlite:/// and postgresql+psycopg:// are supported")
+
+
+def validate_media(media: MediaSettings) -> None:
+    """Reject a [media] table that cannot work (the object store itself is only contacted when used)."""
+    if media.backend not in MEDIA_BACKENDS:
+        raise ConfigError(f"[media] backend = {media.backend!r} is not supported; choose one of {list(MEDIA_BACKENDS)}")
+    if media.backend == "s3" and not media.bucket:
+        raise ConfigError('[media] backend = "s3" needs a bucket, e.g. bucket = "arena-media"')
+    if media.bucket and not _BUCKET.fullmatch(media.bucket):
+        raise ConfigError(
+            f"[media] bucket = {media.bucket!r} is not a valid bucket name: 3-63 lowercase letters, "
+            'digits, dots and hyphens, starting and ending with a letter or digit (e.g. "arena-media")'
+        )
+    if media.endpoint_url and not media.endpoint_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"[media] endpoint_url = {media.endpoint_url!r} must start with http:// or https:// "
+            '(e.g. "http://minio:9000"); leave it empty for AWS S3'
+        )
+    if "@" in media.endpoint_url:
+        raise ConfigError(
+            "[media] endpoint_url must not contain credentials; set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY in the environment instead"
+        )
+    if any(c not in _PREFIX_CHARS for c in media.prefix):
+        raise ConfigError(f'[media] prefix = {media.prefix!r} may only use letters, digits and -_./ (e.g. "media/")')
+    if media.timeout_s <= 0 or media.max_attempts < 1:
+        raise ConfigError("[media] timeout_s must be > 0 and max_attempts at least 1")

@@ -73,6 +73,7 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     UNSAFE = "unsafe"
     EMPTY = "empty"
+    STORAGE = "storage"  # the answer arrived but Arena could not save its media (disk full, store unreachable)
     INTERNAL = "internal"
 
 

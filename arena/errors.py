@@ -9,6 +9,7 @@
     ├── RefusedError           the moderation policy refused a prompt (HTTP 422, says why)
     ├── RateLimitedError       too many requests (HTTP 429)
     ├── StorageError           the database could not complete a write (HTTP 503)
+    │   └── UnavailableError   the database is briefly unreachable or busy; retry (HTTP 503 + Retry-After)
     └── ProviderError          a model provider failed; carries a typed ErrorCode
 """
 
@@ -78,6 +79,17 @@ class StorageError(ArenaError):
     """The database refused or failed a write; the caller may retry."""
 
     status_code = 503
+
+
+class UnavailableError(StorageError):
+    """The database is unreachable or locked by another writer for now; the request did not complete, retry it.
+
+    A retry is safe: votes are idempotent per battle and voter, and a battle is written in one transaction.
+    """
+
+    def __init__(self, message: str, *, retry_after: float = 2.0) -> None:
+        super().__init__(message, detail={"retry_after": round(retry_after, 2)})
+        self.retry_after = retry_after
 
 
 class ProviderError(ArenaError):

@@ -27,7 +27,7 @@ def _release_service(workers: int = 1) -> Any:
     from arena.db import repo
     from arena.db.engine import check_integrity, make_engine, make_session_factory, write_session
     from arena.db.migrate import upgrade
-    from arena.media import LocalMediaStore
+    from arena.media import build_media_store
     from arena.services.releases import ReleaseService
 
     settings = load_settings()
@@ -38,7 +38,7 @@ def _release_service(workers: int = 1) -> Any:
     catalog = load_catalog(settings.models, include_builtins=settings.include_builtin_models)
     with write_session(sessions) as session:
         repo.sync_models(session, catalog.models)
-    return ReleaseService(sessions, settings, catalog, LocalMediaStore(settings.data_dir / "media"), workers=workers)
+    return ReleaseService(sessions, settings, catalog, build_media_store(settings), workers=workers)
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import gradio as gr
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from arena.admin_api import build_admin_api
-from arena.release_api import build_release_api
 from arena.api import build_api, corpus_page, install_error_handlers, media_response
 from arena.config import Settings
+from arena.release_api import build_release_api
 from arena.scheduler import JobRunner
 from arena.services.container import Services, build_services
 from arena.ui.app import CSS, build_ui
@@ -51,6 +51,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(build_api(services))
     app.include_router(build_admin_api(services))
     app.include_router(build_release_api(services.releases, services.voters, services.releases.releases_dir))
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+                   include_in_schema=False)
+    def unrouted(rest: str, request: Request) -> JSONResponse:
+        # Without this, unknown /api paths would fall through to the UI mount and answer in its own shape.
+        return JSONResponse(status_code=404, content={"error": {
+            "message": f"no such endpoint: {request.method} /api/{rest} (the API is listed at /docs)",
+            "type": "NotFoundError"}})
 
     @app.get("/media/{sha256}", include_in_schema=False)
     def media(sha256: str) -> Response:

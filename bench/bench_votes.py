@@ -103,7 +103,8 @@ def prepare_battles(engine: Engine, count: int, voters: int, rng: np.random.Gene
     voter_ids = [f"bench-voter-{uuid.uuid4().hex[:16]}" for _ in range(voters)]
     now = datetime.now(UTC)
     jobs: list[VoteJob] = []
-    with engine.begin() as conn:
+    # The write lock is taken at BEGIN (see arena.db.engine), so a running app's writes are waited for.
+    with engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
         start_turn = int(conn.execute(select(func.coalesce(func.max(Turn.id), 0))).scalar_one()) + 1
         conn.execute(insert(Voter), [{"id": v, "created_at": now} for v in voter_ids])
         for offset in range(0, count, 5000):

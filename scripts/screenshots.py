@@ -68,7 +68,8 @@ def main() -> int:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             if os.environ.get("ARENA_SHOTS_DEBUG"):
                 page.on("requestfailed", lambda r: sys.stderr.write(f"failed {r.url} {r.failure}\n"))
-                page.on("response", lambda r: sys.stderr.write(f"resp {r.status} {r.url}\n") if "/media/" in r.url else None)
+                page.on("response",
+                        lambda r: sys.stderr.write(f"resp {r.status} {r.url}\n") if "/media/" in r.url else None)
             page.goto(base, wait_until="load")
             page.locator("#prompt-text textarea").wait_for(timeout=60_000)
             arenas = sys.argv[2:] or list(PROMPTS)

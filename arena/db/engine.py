@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.errors import ConfigError, StorageError
+from arena.errors import ConfigError, StorageError, UnavailableError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUSY_TIMEOUT_S = 10.0
+
+# SQLSTATEs that mean "not now" rather than "never" (class 08 connection exceptions count as unreachable too).
+_PG_UNREACHABLE = frozenset({"57P01", "57P02", "57P03", "53300"})  # admin/crash shutdown, starting up, too many
+_PG_BUSY = frozenset({"40001", "40P01", "55P03"})  # serialization failure, deadlock, lock not available
+_SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED (primary codes of the extended ones)
+_UNAVAILABLE = {
+    "unreachable": "the database cannot be reached right now; please try again in a few seconds",
+    "busy": "the database is busy; please try again in a few seconds",
+}
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy emit BEGIN itself (the pysqlite recipe), so writes can take the lock up front.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_s: float) -> Callable[[Any, Any], None]:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (the pysqlite recipe), so writes can take the lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return connect
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -34,22 +51,70 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def _transient_reason(ctx: ExceptionContext) -> str | None:
+    """'unreachable' or 'busy' when the error is worth retrying in a moment; None for a real error."""
+    if ctx.is_pre_ping:
+        return None  # the pool answers a failed ping by reconnecting; it must see the driver's own error
+    original = ctx.original_exception
+    if ctx.dialect.name == "sqlite":
+        code = getattr(original, "sqlite_errorcode", None)
+        return "busy" if isinstance(code, int) and code & 0xFF in _SQLITE_BUSY_CODES else None
+    if ctx.is_disconnect:
+        return "unreachable"
+    if not isinstance(original, ctx.dialect.loaded_dbapi.OperationalError):
+        return None
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is None or sqlstate.startswith("08") or sqlstate in _PG_UNREACHABLE:
+        return "unreachable"  # psycopg has no SQLSTATE when no server answered (refused, reset, timed out)
+    return "busy" if sqlstate in _PG_BUSY else None
+
+
+def _translate_transient(ctx: ExceptionContext) -> BaseException | None:
+    # A lost or locked database is an outage for the caller, not a bug: a typed 503 with a retry hint.
+    reason = _transient_reason(ctx)
+    if reason is None:
+        return None
+    log.warning("database %s: %s", reason, ctx.original_exception)
+    return UnavailableError(_UNAVAILABLE[reason])
+
+
 def make_engine(url: str) -> Engine:
-    """Create the engine for `url`; SQLite gets its folder created and the pragmas installed."""
+    """Create the engine for `url`; SQLite gets its folder created and the pragmas installed.
+
+    SQLite waits `?timeout=` seconds (default 10) for another writer's lock before giving up. Outages and lock
+    timeouts surface as UnavailableError (HTTP 503) on both backends; PostgreSQL pings pooled connections first,
+    so the first request after the server is back reconnects instead of failing.
+    """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        busy_s = _busy_timeout(parsed.query.get("timeout"))
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=32, max_overflow=32
+            url, connect_args={"check_same_thread": False, "timeout": busy_s}, pool_size=32, max_overflow=32
         )
-        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_s))
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    if backend == "postgresql":
-        return create_engine(url, pool_size=32, max_overflow=32, pool_pre_ping=True)
-    raise ConfigError(f"unsupported database {backend!r}; use sqlite:/// or postgresql+psycopg://")
+    elif backend == "postgresql":
+        engine = create_engine(url, pool_size=32, max_overflow=32, pool_pre_ping=True)
+    else:
+        raise ConfigError(f"unsupported database {backend!r}; use sqlite:/// or postgresql+psycopg://")
+    event.listen(engine, "handle_error", _translate_transient)
+    return engine
+
+
+def _busy_timeout(value: str | tuple[str, ...] | None) -> float:
+    if value is None:
+        return DEFAULT_BUSY_TIMEOUT_S
+    raw = value if isinstance(value, str) else value[-1]
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ConfigError(f"database URL: timeout={raw!r} must be seconds between 0 and 3600 (e.g. ?timeout=10)")
+    return seconds
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

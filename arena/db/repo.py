@@ -119,8 +119,15 @@ def add_turn(session: Session, battle_id: str, idx: int, prompt: str) -> Turn:
     return turn
 
 
+def _plausible_id(value: str) -> bool:
+    """Ids are short printable strings; anything else (NUL bytes, huge strings) is simply not found."""
+    return 0 < len(value) <= 64 and value.isprintable()
+
+
 def get_battle(session: Session, battle_id: str, *, for_update: bool = False) -> Battle | None:
-    """A battle with its turns, outputs and models loaded."""
+    """A battle with its turns, outputs and models loaded (None for an id that cannot exist)."""
+    if not _plausible_id(battle_id):
+        return None
     stmt: Select[tuple[Battle]] = (
         select(Battle)
         .where(Battle.id == battle_id)

@@ -56,4 +56,5 @@ def enforce(check: ImageSafetyCheck, data: bytes, mime: str) -> None:
     """Raise ProviderError(UNSAFE) when the check refuses the image."""
     verdict = check.check(data, mime)
     if not verdict.allowed:
-        raise ProviderError(ErrorCode.UNSAFE, f"image refused by the safety check ({verdict.reason}): {verdict.message}")
+        raise ProviderError(
+            ErrorCode.UNSAFE, f"image refused by the safety check ({verdict.reason}): {verdict.message}")

@@ -18,7 +18,7 @@ from arena import routing
 from arena.config import Settings
 from arena.db import repo
 from arena.db.engine import write_session
-from arena.db.schema import Battle, Output, utcnow
+from arena.db.schema import Battle, utcnow
 from arena.domain import (
     BattleMode,
     BattleStatus,
@@ -31,7 +31,15 @@ from arena.domain import (
     ModelStatus,
     Side,
 )
-from arena.errors import ConflictError, ForbiddenError, NotFoundError, ProviderError, RefusedError, ValidationError
+from arena.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ProviderError,
+    RefusedError,
+    StorageError,
+    ValidationError,
+)
 from arena.integrity.identity import IdentityLeakDetector
 from arena.integrity.moderation import ModerationPolicy
 from arena.media import MediaStore
@@ -289,6 +297,10 @@ class BattleService:
         except ProviderError as exc:
             log.info("model %s failed (%s): %s", model, exc.code.value, exc.message)
             await queue.put((side, exc))
+        except StorageError as exc:
+            # The model answered but its bytes could not be kept (disk full, object store down): fail this side.
+            log.warning("the answer of %s could not be stored: %s", model, exc.message)
+            await queue.put((side, ProviderError(ErrorCode.STORAGE, f"the answer could not be saved: {exc.message}")))
         except TimeoutError:
             await queue.put((side, ProviderError(
                 ErrorCode.TIMEOUT, f"the model did not finish within {self._settings.generation_timeout_s:.0f} s")))
@@ -299,7 +311,9 @@ class BattleService:
     def _view(self, ctx: TurnContext, views: Mapping[Side, SideView], status: BattleStatus) -> TurnView:
         return TurnView(ctx.battle_id, ctx.arena, ctx.turn, ctx.prompt, views[Side.A], views[Side.B], status)
 
-    def _persist(self, ctx: TurnContext, runs: Mapping[Side, SideRecording], views: Mapping[Side, SideView]) -> BattleStatus:
+    def _persist(
+        self, ctx: TurnContext, runs: Mapping[Side, SideRecording], views: Mapping[Side, SideView]
+    ) -> BattleStatus:
         outputs = [
             runs[side].to_output(ctx.turn_id, side, self._models.model_id(ctx.specs[i].name), views[side])
             for i, side in enumerate((Side.A, Side.B))

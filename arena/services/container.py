@@ -15,24 +15,24 @@ from arena.config import Settings
 from arena.db import repo
 from arena.db.engine import check_integrity, make_engine, make_session_factory, write_session
 from arena.db.migrate import upgrade
+from arena.integrity.anomaly import AnomalyConfig, AnomalyDetector
 from arena.integrity.identity import IdentityLeakConfig, IdentityLeakDetector
 from arena.integrity.moderation import ListModerationPolicy
-from arena.media import LocalMediaStore, MediaStore
+from arena.media import MediaStore, build_media_store
 from arena.presets import PresetPrompts
 from arena.providers.base import Provider, ProviderContext
 from arena.providers.builtin.search_engine import CorpusSearchEngine
 from arena.providers.registry import build_provider
 from arena.services.battles import BattleService
 from arena.services.guard import Guard
+from arena.services.leaderboard import LeaderboardService
+from arena.services.media_policy import MediaPolicy
 from arena.services.models import ModelDirectory
+from arena.services.music import MusicService
+from arena.services.outputs import OutputRecorder
 from arena.services.releases import ReleaseService
 from arena.services.review import ReviewService
 from arena.services.voters import VoterService
-from arena.integrity.anomaly import AnomalyConfig, AnomalyDetector
-from arena.services.leaderboard import LeaderboardService
-from arena.services.media_policy import MediaPolicy
-from arena.services.music import MusicService
-from arena.services.outputs import OutputRecorder
 from arena.services.votes import VoteService
 from arena.style_features import style_features
 
@@ -75,6 +75,7 @@ class Services:
 
 def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.Generator | None = None) -> Services:
     """Open (and migrate) the database, load the catalogue, build providers and services."""
+    media = build_media_store(settings)  # first: a media backend without its credentials fails before any I/O
     engine = make_engine(settings.resolved_database_url)
     check_integrity(engine)
     if migrate:
@@ -86,7 +87,6 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=False)
     context = ProviderContext(http=http)
     providers = {spec.name: build_provider(spec, context) for spec in catalog.models}
-    media = LocalMediaStore(settings.data_dir / "media")
     leaderboard = LeaderboardService(sessions=sessions, settings=settings.leaderboard)
     policy = MediaPolicy(max_bytes=settings.max_media_bytes)
     recorder = OutputRecorder(media=media, max_media_bytes=settings.max_media_bytes, style=style_features,

@@ -29,6 +29,7 @@ VOTER_ERRORS: dict[ErrorCode, str] = {
     ErrorCode.TOO_LARGE: "the model's answer was larger than Arena accepts",
     ErrorCode.UNSAFE: "the model's output was blocked by the safety check",
     ErrorCode.EMPTY: "the model returned an empty answer",
+    ErrorCode.STORAGE: "storage is full or unavailable; the answer could not be saved (try again later)",
     ErrorCode.INTERNAL: "the model crashed while answering",
 }
 
@@ -76,7 +77,8 @@ class SideRecording:
         self.finished = now
         if isinstance(item, ProviderError):
             self.error_detail = item.message
-            return replace(view, done=True, error_code=item.code.value, error=VOTER_ERRORS.get(item.code, VOTER_ERRORS[ErrorCode.INTERNAL]))
+            message = VOTER_ERRORS.get(item.code, VOTER_ERRORS[ErrorCode.INTERNAL])
+            return replace(view, done=True, error_code=item.code.value, error=message)
         if item is END:
             return self._check_complete(view)
         return replace(view, done=True, error_code=ErrorCode.MALFORMED.value,

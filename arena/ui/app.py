@@ -8,7 +8,7 @@ import gradio as gr
 
 from arena.domain import Modality
 from arena.services.container import Services
-from arena.ui.battle_tab import build_battle_tab
+from arena.ui.battle_tab import build_battle_tab, has_voter_id
 from arena.ui.data_tab import build_data_tab
 from arena.ui.leaderboard_tab import build_leaderboard_tab
 
@@ -54,7 +54,7 @@ def build_ui(services: Services) -> gr.Blocks:
                 gr.Markdown(ABOUT)
 
         def ensure_voter(current: Any) -> str:
-            return current if isinstance(current, str) and len(current) >= 8 else services.new_voter_id()
+            return current if has_voter_id(current) else services.new_voter_id()
 
-        demo.load(ensure_voter, voter, voter)
+        demo.load(ensure_voter, voter, voter, queue=False)
     return demo

@@ -1,6 +1,7 @@
 """One battle tab builder, parameterised by modality and mode (anonymous or named side-by-side)."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,6 +31,7 @@ class BattleState:
     battle_id: str | None = None
     turn: int = 0
     locked: bool = False
+    votable: bool = False  # the last turn finished cleanly; the buttons open once its event has fully completed
 
 
 @dataclass
@@ -99,8 +101,8 @@ def _pane(modality: Modality, label: str, elem_id: str) -> Any:
 def build_battle_tab(services: Services, modality: Modality, *, named: bool, voter: Any) -> None:
     """Lay out one battle tab inside the current Blocks context and wire its events."""
     sfx = f"{modality.value}{'-named' if named else ''}"
-    gr.Markdown(("### Side-by-side (you pick the models)\nSide-by-side votes never count in the leaderboard."
-                 if named else f"### Anonymous battle\n{INTRO[modality]}"))
+    gr.Markdown("### Side-by-side (you pick the models)\nSide-by-side votes never count in the leaderboard."
+                 if named else f"### Anonymous battle\n{INTRO[modality]}")
     pick_a: Any = gr.State(None)
     pick_b: Any = gr.State(None)
     if named:
@@ -142,6 +144,10 @@ def _wire(services: Services, p: _Parts) -> None:
     async def on_send(prompt: str, state: BattleState, voter: str, pane_a: Any, pane_b: Any,
                       pick_a: str | None, pick_b: str | None, request: gr.Request) -> AsyncIterator[dict[Any, Any]]:
         session_id = getattr(request, "session_hash", "") or ""
+        if not has_voter_id(voter):
+            # Only a click that beats the page's load event (which sets the browser's voter id) gets here.
+            yield {p.status: "⚠️ The page is still starting (no voter id yet); please send again in a moment."}
+            return
         follow_up = state.battle_id is not None and not state.locked and p.chat
         try:
             services.guard.admit("battles", voter, _address(services, request))
@@ -218,10 +224,14 @@ def _wire(services: Services, p: _Parts) -> None:
             frame[box] = ""
         return frame
 
+    def open_votes(state: BattleState) -> list[Any]:
+        return [gr.update(interactive=state.votable and not state.locked)] * len(p.votes)
+
     outputs = _outputs(p)
-    p.send.click(on_send, inputs, outputs, concurrency_limit=None)
-    p.prompt.submit(on_send, inputs, outputs, concurrency_limit=None)
-    p.regenerate.click(on_regenerate, [p.state, p.voter], outputs, concurrency_limit=None)
+    for event in (p.send.click, p.prompt.submit):
+        event(on_send, inputs, outputs, concurrency_limit=None).then(open_votes, p.state, p.votes, queue=False)
+    p.regenerate.click(on_regenerate, [p.state, p.voter], outputs, concurrency_limit=None).then(
+        open_votes, p.state, p.votes, queue=False)
     # Quick handlers answer in the HTTP response itself (queue=False): nothing depends on the event stream.
     p.new_round.click(on_new_round, [p.state, p.voter], outputs + p.feedback_boxes, queue=False)
     p.timer.tick(on_tick, p.state, [p.timer, p.status, *p.votes], queue=False)
@@ -229,6 +239,11 @@ def _wire(services: Services, p: _Parts) -> None:
     for key, button in zip(present.VOTE_LABELS, p.votes, strict=True):
         button.click(lambda: [gr.update(interactive=False)] * len(p.votes), None, p.votes, queue=False).then(
             _voter_for(on_vote, key), [p.state, p.voter], outputs, queue=False)
+
+
+def has_voter_id(value: Any) -> bool:
+    """Whether the browser already holds a voter id (set on page load)."""
+    return isinstance(value, str) and len(value) >= 8
 
 
 def _voter_for(on_vote: Any, key: str) -> Any:
@@ -245,10 +260,8 @@ def _address(services: Services, request: gr.Request) -> str:
 
 
 def _abandon_quietly(services: Services, battle_id: str, voter: str) -> None:
-    try:
+    with contextlib.suppress(ArenaError):  # already voted, failed or gone: nothing to abandon
         services.battles.abandon(battle_id, voter)
-    except ArenaError:
-        pass  # already voted, failed or gone: nothing to abandon
 
 
 def _render(p: _Parts, side: SideView, previous: list[Any], view: TurnView, key: str, voter: str) -> Any:
@@ -268,8 +281,10 @@ async def _stream(services: Services, p: _Parts, state: BattleState, voter: str,
         status = present.status_line(view)
         if music_gate:
             status = f"🎧 Listen to both clips for at least {services.music.min_listen_s:.0f} s, then vote."
+        # Buttons stay shut here: Gradio re-sends a generator's last frame when the event completes, which could
+        # land after a quick vote and undo its reveal. `_open_votes` opens them once the event is over.
         yield _frame(
             p, _render(p, view.a, prev_a, view, "a", voter), _render(p, view.b, prev_b, view, "b", voter),
-            status, votable=view.votable and not music_gate, busy=streaming, state=state, clear_prompt=True,
-            listen=music_gate,
+            status, votable=False, busy=streaming, clear_prompt=True, listen=music_gate,
+            state=replace(state, votable=view.votable and not music_gate),
         )

@@ -24,7 +24,8 @@ def side_markdown(side: SideView, *, streaming: bool) -> str:
     parts.append(side.text if side.text else ("…" if streaming and not side.done else ""))
     if side.citations:
         sources = "\n".join(
-            f"{i}. [{html.escape(c.title or c.url)}]({c.url})" + (f" — {html.escape(c.snippet[:160])}" if c.snippet else "")
+            f"{i}. [{html.escape(c.title or c.url)}]({c.url})"
+            + (f" — {html.escape(c.snippet[:160])}" if c.snippet else "")
             for i, c in enumerate(side.citations, start=1)
         )
         parts.append(f"\n\n**Sources**\n\n{sources}")
@@ -33,7 +34,9 @@ def side_markdown(side: SideView, *, streaming: bool) -> str:
     return "".join(parts)
 
 
-def chat_history(previous: list[dict[str, Any]], prompt: str, side: SideView, *, streaming: bool) -> list[dict[str, Any]]:
+def chat_history(
+    previous: list[dict[str, Any]], prompt: str, side: SideView, *, streaming: bool
+) -> list[dict[str, Any]]:
     """Chatbot messages: earlier turns plus this turn's prompt and (partial) answer."""
     return [*previous, {"role": "user", "content": prompt},
             {"role": "assistant", "content": side_markdown(side, streaming=streaming)}]
@@ -65,10 +68,15 @@ def reveal_markdown(reveal: Reveal) -> str:
     )
 
 
+def _failure_html(side: SideView) -> str:
+    message = html.escape(side.error or "")
+    return f"<div class='pane-msg'>⚠️ <b>This model failed</b> ({side.error_code}): {message}</div>"
+
+
 def image_html(side: SideView, *, streaming: bool) -> str:
     """One image pane: the picture, or a wait/failure message."""
     if side.error_code:
-        return f"<div class='pane-msg'>⚠️ <b>This model failed</b> ({side.error_code}): {html.escape(side.error or '')}</div>"
+        return _failure_html(side)
     if side.media_url:
         w, h = side.media_meta.get("width", ""), side.media_meta.get("height", "")
         size = f"<small>{w}×{h}</small>" if w and h else ""
@@ -80,7 +88,7 @@ def image_html(side: SideView, *, streaming: bool) -> str:
 def audio_html(side: SideView, *, streaming: bool, battle_id: str, side_key: str, voter: str) -> str:
     """One music pane: an audio player whose play/pause/seek/progress/end events are reported to the server."""
     if side.error_code:
-        return f"<div class='pane-msg'>⚠️ <b>This model failed</b> ({side.error_code}): {html.escape(side.error or '')}</div>"
+        return _failure_html(side)
     if side.media_url:
         duration = side.media_meta.get("duration_s")
         info = f"<small>{float(duration):.1f} s</small>" if duration else ""

@@ -69,7 +69,8 @@ def test_follow_up_turns(client: TestClient) -> None:
         ({"prompt": "hi", "voter": "short"}, 422, "voter"),
         ({"prompt": "hi", "voter": VOTER_1, "arena": "video"}, 422, "arena"),
         ({"prompt": "hi", "voter": VOTER_1, "models": ["nope", "ngram-storyteller"]}, 404, "unknown model 'nope'"),
-        ({"prompt": "hi", "voter": VOTER_1, "models": ["ngram-storyteller", "ngram-storyteller"]}, 422, "two different"),
+        ({"prompt": "hi", "voter": VOTER_1, "models": ["ngram-storyteller", "ngram-storyteller"]}, 422,
+         "two different"),
         ({"prompt": "hi", "voter": VOTER_1, "extra": 1}, 422, "extra"),
     ],
 )

@@ -72,3 +72,4 @@ def browser() -> Iterator[object]:
         instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+

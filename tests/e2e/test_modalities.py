@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import expect
+
+from tests.e2e.pages import wait_for_voter_id
 
 pytestmark = pytest.mark.e2e
 
@@ -18,6 +21,7 @@ TABS = {"search": "🔎 Search arena", "image": "🖼️ Image arena", "music": 
 def _start(page: Any, base: str, arena: str, prompt: str) -> None:
     page.goto(base, wait_until="load")
     page.locator("#prompt-text textarea").wait_for(timeout=60_000)
+    wait_for_voter_id(page)
     page.get_by_role("tab", name=TABS[arena]).click()
     page.locator(f"#prompt-{arena} textarea").fill(prompt)
     page.locator(f"#send-{arena}").click()
@@ -30,7 +34,7 @@ def _vote_and_reveal(page: Any, arena: str) -> str:
     try:
         expect(reveal).to_contain_text("Model A:", timeout=30_000)
     except AssertionError as exc:
-        page.screenshot(path=f"/work/notes/scratch/fail-{arena}.png", full_page=True)
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / f"arena-e2e-fail-{arena}.png"), full_page=True)
         raise AssertionError(f"no reveal; status: {page.locator(f'#status-{arena}').inner_text()!r}") from exc
     return str(reveal.inner_text())
 

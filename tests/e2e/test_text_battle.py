@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.pages import wait_for_voter_id
+
 pytestmark = pytest.mark.e2e
 
 BUILTIN_TEXT = {"N-gram storyteller (local demo)", "WordNet librarian (local demo)", "Tiny transformer (local demo)"}
@@ -18,6 +20,7 @@ BUILTIN_TEXT = {"N-gram storyteller (local demo)", "WordNet librarian (local dem
 def _open(page: Any, base: str) -> None:
     page.goto(base, wait_until="load")
     page.locator("#prompt-text textarea").wait_for(timeout=30_000)
+    wait_for_voter_id(page)
 
 
 def _wait_votable(page: Any) -> None:
@@ -75,8 +78,9 @@ def test_ac14_two_sessions_do_not_share_state(server: tuple[str, Path], browser:
     p2.locator("#send-text").click()
     for page in (p1, p2):
         _wait_votable(page)
-    assert "zebra" in p1.locator("#pane-a-text").inner_text() and "volcano" not in p1.locator("#pane-a-text").inner_text()
-    assert "volcano" in p2.locator("#pane-b-text").inner_text() and "zebra" not in p2.locator("#pane-b-text").inner_text()
+    s1, s2 = p1.locator("#pane-a-text").inner_text(), p2.locator("#pane-b-text").inner_text()
+    assert "zebra" in s1 and "volcano" not in s1
+    assert "volcano" in s2 and "zebra" not in s2
     p1.locator("#vote-model_a-text").click()
     p2.locator("#vote-model_b-text").click()
     for page in (p1, p2):

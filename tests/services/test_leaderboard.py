@@ -70,7 +70,7 @@ def test_style_control_and_personal_board(make_services: Any) -> None:
     _vote_many(services, "voter-style-0001", plan)
     styled = services.leaderboard.board("text", method="style")
     assert {r["model"] for r in styled["rows"]} == {A, B, C}
-    assert all("raw_rating" in r for r in styled["rows"]) and [c["feature"] for c in styled["coef"]][0] == "tokens"
+    assert all("raw_rating" in r for r in styled["rows"]) and styled["coef"][0]["feature"] == "tokens"
     personal = services.leaderboard.personal("voter-style-0001", "text")
     assert personal["voter_votes"] == 40 and len(personal["rows"]) == 3
     assert services.leaderboard.personal("nobody-voter-01", "text")["rows"] == []
