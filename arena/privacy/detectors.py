@@ -211,10 +211,14 @@ def _strip_url(url: str) -> str:
 
 
 def _url_is_sensitive(url: str) -> bool:
-    parts = urlsplit(url if "://" in url else "http://" + url)
+    try:
+        parts = urlsplit(url if "://" in url else "http://" + url)
+        hostname = parts.hostname
+    except ValueError:  # a malformed "[...]" host: replace the whole URL rather than fail the release
+        return True
     if parts.username or parts.password:
         return True
-    host = (parts.hostname or "").removeprefix("www.")
+    host = (hostname or "").removeprefix("www.")
     if host in _SOCIAL_HOSTS and parts.path.strip("/"):
         return True
     params = parse_qsl(parts.query, keep_blank_values=True) + parse_qsl(parts.fragment, keep_blank_values=True)

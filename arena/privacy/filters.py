@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Protocol
 
 from arena.privacy.prefilter import detect_quick
@@ -176,6 +177,10 @@ class ScrubFilter:
         return Keep(replace(record, texts=texts), counts)
 
 
+def _has_pii(value: str) -> bool:
+    return bool(detect_quick(value))
+
+
 @dataclass(frozen=True)
 class FieldsGuardFilter:
     """Structured columns are published as given, so any personal data detected in one withholds the record.
@@ -185,11 +190,20 @@ class FieldsGuardFilter:
     """
 
     name: str = "fields_guard"
+    cache_size: int = 4096
+
+    def __post_init__(self) -> None:
+        # Field values repeat (model names, languages, category tags): remember their answers, boundedly.
+        object.__setattr__(self, "_detects", lru_cache(maxsize=self.cache_size)(_has_pii))
+
+    def __reduce__(self) -> tuple[type[FieldsGuardFilter], tuple[str, int]]:
+        return FieldsGuardFilter, (self.name, self.cache_size)  # the cache is rebuilt, not pickled
 
     def __call__(self, record: ReleaseCandidate) -> Decision:
+        detects: Callable[[str], bool] = self._detects  # type: ignore[attr-defined]
         for key, value in record.fields.items():
             values = value if isinstance(value, list | tuple) else (value,)
-            if any(isinstance(v, str) and detect_quick(v) for v in values):
+            if any(isinstance(v, str) and detects(v) for v in values):
                 return Withhold(ReasonCode.PII_IN_FIELDS, detail=key)
         return Keep()
 

@@ -273,6 +273,11 @@ class NameFinder:
         return kind in ("vocative", "isname") or name_kind == "name"
 
     def _by_lexicon(self, text: str) -> list[tuple[int, int, str]]:
+        first, allow = self.lexicon.first, self.allowlist
+        if not any(
+            len(t) >= _MIN_LEXICON_LEN and t not in allow and t.capitalize() in first for t in _TOKEN_RE.findall(text)
+        ):
+            return []  # no token the loop below would look at is a first name
         tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
         spans, i = [], 0
         while i < len(tokens):

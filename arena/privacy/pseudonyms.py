@@ -22,7 +22,9 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 
 KEY_BYTES = 32
 PSEUDONYM_BYTES = 16
@@ -82,6 +84,15 @@ class Pseudonymizer:
     """Callable form of `pseudonym` bound to one release key (pass it to the filter pipeline)."""
 
     key: ReleaseKey
+    cache_size: int = 65536
+
+    def __post_init__(self) -> None:
+        # A voter has many battles in a release; the same id always gives the same pseudonym.
+        object.__setattr__(self, "_cached", lru_cache(maxsize=self.cache_size)(partial(pseudonym, self.key)))
+
+    def __reduce__(self) -> tuple[type[Pseudonymizer], tuple[ReleaseKey, int]]:
+        return Pseudonymizer, (self.key, self.cache_size)  # the cache is rebuilt, not pickled
 
     def __call__(self, voter_id: str) -> str:
-        return pseudonym(self.key, voter_id)
+        cached: Callable[[str], str] = self._cached  # type: ignore[attr-defined]
+        return cached(voter_id)

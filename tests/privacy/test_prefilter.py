@@ -188,3 +188,8 @@ def test_ordinary_prose_skips_the_detectors() -> None:
     ]
     assert sum(not might_hold_pii(t) for t in prose) >= 190
     assert might_hold_pii("call +1 555 010 2345") and might_hold_pii("Jörg") and might_hold_pii("a@b.org")
+
+
+def test_malformed_url_host_is_replaced_not_raised() -> None:
+    # Found by the property test above: urlsplit raised ValueError on a bracketed non-IP host.
+    assert [s.kind.value for s in detect("see http://[at]example.org/x now")] == ["URL"]
