@@ -142,7 +142,7 @@ def pass_one(sessions: sessionmaker[Session], pipeline: FilterPipeline, job: Rel
     publish = dict(job.publish)
     with sessions() as session:
         rows = rq.window_rows(session, job.start, job.end, lo, hi)
-        details = rq.battle_details(session, [r.battle_id for r in rows]) if rows else {}
+        details = rq.battle_details(session, rq.window_battle_ids(job.start, job.end, lo, hi)) if rows else {}
     report = new_report(pipeline)
     out: list[dict[str, Any]] = []
     qi: list[QiRow] = []
