@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from arena.errors import ForbiddenError
 from arena.services.container import Services
+
+# Vote ids are 32-bit integers in every database Arena supports; larger ones are a 422, not a 500.
+VoteId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a vote id from /api/admin/votes")]
 
 
 class StatusIn(BaseModel):
@@ -60,11 +63,11 @@ def build_admin_api(services: Services) -> APIRouter:
         return {"votes": services.review.flagged()}
 
     @admin.post("/votes/{vote_id}/release")
-    def release(vote_id: int) -> dict[str, Any]:
+    def release(vote_id: VoteId) -> dict[str, Any]:
         return services.review.release(vote_id)
 
     @admin.post("/votes/{vote_id}/quarantine")
-    def quarantine(vote_id: int, body: QuarantineIn) -> dict[str, Any]:
+    def quarantine(vote_id: VoteId, body: QuarantineIn) -> dict[str, Any]:
         return {"quarantined": services.review.quarantine([vote_id], [body.reason])}
 
     @admin.post("/anomalies/scan")

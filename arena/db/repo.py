@@ -11,13 +11,12 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from arena.domain import BattleStatus, ModelSpec, Outcome
 from arena.db.schema import (
     Battle,
     Feedback,
     JobLock,
-    ListeningEvent,
     LeaderboardSnapshot,
+    ListeningEvent,
     Media,
     Model,
     ModelEvent,
@@ -28,18 +27,8 @@ from arena.db.schema import (
     Voter,
     utcnow,
 )
-
-_OUTCOME_COLUMN = {
-    (Outcome.MODEL_A, True): "wins_lo",
-    (Outcome.MODEL_A, False): "wins_hi",
-    (Outcome.MODEL_B, True): "wins_hi",
-    (Outcome.MODEL_B, False): "wins_lo",
-    (Outcome.TIE, True): "ties",
-    (Outcome.TIE, False): "ties",
-    (Outcome.TIE_BOTHBAD, True): "bothbad",
-    (Outcome.TIE_BOTHBAD, False): "bothbad",
-}
-
+from arena.db.vote_queries import OUTCOME_COLUMN, plausible_id
+from arena.domain import BattleStatus, ModelSpec, Outcome
 
 # --- models -----------------------------------------------------------------------------------------------
 
@@ -119,14 +108,9 @@ def add_turn(session: Session, battle_id: str, idx: int, prompt: str) -> Turn:
     return turn
 
 
-def _plausible_id(value: str) -> bool:
-    """Ids are short printable strings; anything else (NUL bytes, huge strings) is simply not found."""
-    return 0 < len(value) <= 64 and value.isprintable()
-
-
 def get_battle(session: Session, battle_id: str, *, for_update: bool = False) -> Battle | None:
     """A battle with its turns, outputs and models loaded (None for an id that cannot exist)."""
-    if not _plausible_id(battle_id):
+    if not plausible_id(battle_id):
         return None
     stmt: Select[tuple[Battle]] = (
         select(Battle)
@@ -193,38 +177,8 @@ def get_media(session: Session, sha256: str) -> Media | None:
 # --- votes and counts ----------------------------------------------------------------------------------------
 
 
-def get_vote(session: Session, battle_id: str) -> Vote | None:
-    """The vote of a battle, if any."""
-    return session.scalar(select(Vote).where(Vote.battle_id == battle_id))
-
-
-def insert_vote(session: Session, vote: Vote) -> None:
-    """Insert a vote; the unique constraint on battle_id rejects a second one."""
-    session.add(vote)
-    session.flush()
-
-
 def _upsert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-def bump_pair_counts(
-    session: Session, arena: str, categories: Sequence[str], a_id: int, b_id: int, outcome: Outcome, delta: int = 1
-) -> None:
-    """Add `delta` to the outcome cell of (arena, category, pair) for every category, in the caller's transaction."""
-    lo, hi = sorted((a_id, b_id))
-    column = _OUTCOME_COLUMN[(outcome, a_id == lo)]
-    insert = _upsert(session)
-    for category in categories:
-        values = {"arena": arena, "category": category, "lo_id": lo, "hi_id": hi,
-                  "wins_lo": 0, "wins_hi": 0, "ties": 0, "bothbad": 0}
-        values[column] = delta
-        stmt = insert(PairCount).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["arena", "category", "lo_id", "hi_id"],
-            set_={column: getattr(PairCount, column) + delta},
-        )
-        session.execute(stmt)
 
 
 def pair_counts(session: Session, arena: str, category: str) -> list[PairCount]:
@@ -396,7 +350,9 @@ def flagged_votes(session: Session, limit: int = 500) -> list[tuple[Vote, Battle
     return [(v, b) for v, b in session.execute(stmt)]
 
 
-def style_rows(session: Session, arena: str, category: str) -> list[tuple[int, int, str, dict[str, Any], dict[str, Any]]]:
+def style_rows(
+    session: Session, arena: str, category: str
+) -> list[tuple[int, int, str, dict[str, Any], dict[str, Any]]]:
     """Counted votes of a board with each side's style features summed over the battle's turns."""
     stmt = (
         select(Vote.outcome, Vote.categories, Battle)
@@ -431,7 +387,7 @@ def rebuild_pair_counts(session: Session) -> int:
     total = 0
     for arena, a_id, b_id, outcome, cats in session.execute(stmt).yield_per(50_000):
         lo, hi = (a_id, b_id) if a_id < b_id else (b_id, a_id)
-        column = ("wins_lo", "wins_hi", "ties", "bothbad").index(_OUTCOME_COLUMN[(Outcome(outcome), a_id == lo)])
+        column = ("wins_lo", "wins_hi", "ties", "bothbad").index(OUTCOME_COLUMN[(Outcome(outcome), a_id == lo)])
         for category in cats or ():
             cell = cells.setdefault((arena, category, lo, hi), [0, 0, 0, 0])
             cell[column] += 1

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from arena.db import repo
 from arena.db.engine import write_session
 from arena.db.schema import Battle, Feedback, ListeningEvent, utcnow
+from arena.db.vote_queries import VoteTarget
 from arena.domain import BattleStatus, Modality
 from arena.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 
@@ -87,10 +88,13 @@ class MusicService:
         need = {side: min(self.min_listen_s, _duration(battle, side) or self.min_listen_s) for side in ("a", "b")}
         return ListeningStatus(heard.get("a", 0.0), heard.get("b", 0.0), need["a"], need["b"])
 
-    def check_vote(self, battle: Battle) -> None:
+    def check_vote(self, session: Session, target: VoteTarget) -> None:
         """Raise ConflictError unless both clips were heard long enough (called inside the vote transaction)."""
-        if battle.arena != Modality.MUSIC.value:
+        if target.arena != Modality.MUSIC.value:
             return
+        battle = repo.get_battle(session, target.id)
+        if battle is None:
+            raise NotFoundError(f"battle {target.id!r} not found")
         status = self._status(battle)
         if not status.enough:
             raise ConflictError(status.message(), detail={

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.categories import OVERALL
-from arena.db import repo
+from arena.db import repo, vote_queries
 from arena.db.engine import write_session
 from arena.db.schema import Battle, Model, Vote
 from arena.domain import Outcome
 from arena.errors import ConflictError, NotFoundError
-from arena.integrity.anomaly import AnomalyDetector, VoteRecord, pair_key
+from arena.integrity.anomaly import AnomalyDetector, VoteRecord, count_pairs, pair_key
 
 log = logging.getLogger(__name__)
 QUARANTINED = "quarantined"
@@ -55,14 +55,22 @@ class ReviewService:
                 # pair_key orders by name, the table by id: orient the win columns to the name order.
                 wins = [r.wins_lo, r.wins_hi] if pair_key(lo, hi) == (lo, hi) else [r.wins_hi, r.wins_lo]
                 counts[pair_key(lo, hi)] = [*wins, r.ties, r.bothbad]
-        records = [
-            VoteRecord(
+        records, held = [], []
+        for vote, battle, chars in history:
+            if not (vote.counted or QUARANTINED in vote.flags):
+                continue
+            record = VoteRecord(
                 model_a=battle.model_a.name, model_b=battle.model_b.name, outcome=Outcome(vote.outcome),
                 voted_at=_aware(vote.created_at).timestamp(),
                 ready_at=_aware(battle.ready_at).timestamp() if battle.ready_at else None, text_chars=chars,
             )
-            for vote, battle, chars in history if vote.counted or QUARANTINED in vote.flags
-        ]
+            records.append(record)
+            if not vote.counted:
+                held.append(record)
+        # Quarantined votes stay in the evidence but left the counts: add them back, so that the detector's
+        # "counts include this voter's votes" holds and a re-scan sees the same history as the first scan.
+        for key, cells in count_pairs(held).items():
+            counts[key] = [int(c) + int(d) for c, d in zip(counts.get(key, [0, 0, 0, 0]), cells, strict=True)]
         verdict = self._detector.assess(records, counts, voter_id=voter_id)
         if not verdict.quarantine:
             return None
@@ -82,8 +90,8 @@ class ReviewService:
                     continue
                 vote.counted = False
                 vote.flags = [*vote.flags, QUARANTINED, *(f"anomaly:{r}" for r in reasons)]
-                repo.bump_pair_counts(session, battle.arena, vote.categories, battle.model_a_id, battle.model_b_id,
-                                      Outcome(vote.outcome), delta=-1)
+                vote_queries.bump_pair_counts(session, battle.arena, vote.categories, battle.model_a_id,
+                                              battle.model_b_id, Outcome(vote.outcome), delta=-1)
                 done += 1
         return done
 
@@ -97,8 +105,8 @@ class ReviewService:
                 raise ConflictError("side-by-side votes never count in the leaderboard")
             vote.counted = True
             vote.flags = [*vote.flags, "released_by_maintainer"]
-            repo.bump_pair_counts(session, battle.arena, vote.categories, battle.model_a_id, battle.model_b_id,
-                                  Outcome(vote.outcome), delta=1)
+            vote_queries.bump_pair_counts(session, battle.arena, vote.categories, battle.model_a_id,
+                                          battle.model_b_id, Outcome(vote.outcome), delta=1)
             return {"vote": vote_id, "counted": True, "flags": list(vote.flags)}
 
     def flagged(self) -> list[dict[str, Any]]:

@@ -6,14 +6,17 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.categories import categorize
-from arena.db import repo
+from arena.db import vote_queries
 from arena.db.engine import write_session
-from arena.db.schema import Battle, Vote, utcnow
+from arena.db.schema import utcnow
+from arena.db.vote_queries import VoteTarget
 from arena.domain import BattleMode, BattleStatus, Outcome
 from arena.errors import ConflictError, ForbiddenError, NotFoundError, StorageError, ValidationError
 from arena.services.battles import validate_voter
@@ -22,9 +25,10 @@ from arena.services.views import Reveal
 log = logging.getLogger(__name__)
 
 # A flagger looks at a battle about to be voted on and returns reasons to keep its vote out of the board.
-Flagger = Callable[[Battle, Outcome], Sequence[str]]
-# A gate raises ConflictError when a battle may not be voted on yet (e.g. music not listened to long enough).
-Gate = Callable[[Battle], None]
+Flagger = Callable[[VoteTarget, Outcome], Sequence[str]]
+# A gate raises ConflictError when a battle may not be voted on yet (e.g. music not listened to long enough);
+# it runs inside the vote's transaction, with its session.
+Gate = Callable[[Session, VoteTarget], None]
 
 
 def parse_outcome(value: str) -> Outcome:
@@ -66,37 +70,37 @@ class VoteService:
 
     def _store(self, battle_id: str, outcome: Outcome, voter_id: str, client_token: str | None) -> Reveal:
         with write_session(self.sessions) as session:
-            battle = repo.get_battle(session, battle_id, for_update=True)
+            battle = vote_queries.vote_target(session, battle_id, for_update=True)
             if battle is None:
                 raise NotFoundError(f"battle {battle_id!r} not found")
             if battle.voter_id != voter_id:
                 raise ForbiddenError("only the voter who started this battle can vote on it")
-            existing = repo.get_vote(session, battle_id)
+            existing = vote_queries.vote_of(session, battle_id)
             if existing is not None:
                 return _repeat(battle, existing, outcome)
             _check_votable(battle)
             for gate in self.gates:
-                gate(battle)
+                gate(session, battle)
             flags = [*battle.flags, *(f for flagger in self.flaggers for f in flagger(battle, outcome))]
             counted = battle.mode == BattleMode.ANONYMOUS.value and not flags
-            cats = categorize([t.prompt for t in battle.turns], battle.routing.get("board"))
-            ready_at = battle.ready_at
+            cats = categorize(battle.prompts, battle.routing.get("board"))
             now = utcnow()
-            seconds = None if ready_at is None else max(0.0, (now - _aware(ready_at)).total_seconds())
-            repo.insert_vote(session, Vote(
-                battle_id=battle_id, voter_id=voter_id, outcome=outcome.value, mode=battle.mode,
-                seconds_to_vote=seconds, client_token=client_token, counted=counted, flags=flags,
-                categories=cats, created_at=now,
-            ))
-            repo.set_battle_status(session, battle_id, BattleStatus.VOTED, ended_at=now)
+            seconds = None if battle.ready_at is None else max(0.0, (now - _aware(battle.ready_at)).total_seconds())
+            vote_queries.insert_vote(session, {
+                "battle_id": battle_id, "voter_id": voter_id, "outcome": outcome.value, "mode": battle.mode,
+                "seconds_to_vote": seconds, "client_token": client_token, "counted": counted, "flags": flags,
+                "categories": cats, "created_at": now,
+            })
+            vote_queries.close_battle(session, battle_id, BattleStatus.VOTED, ended_at=now)
             if counted:
-                repo.bump_pair_counts(session, battle.arena, cats, battle.model_a_id, battle.model_b_id, outcome)
+                vote_queries.bump_pair_counts(session, battle.arena, cats, battle.model_a_id, battle.model_b_id,
+                                              outcome)
             return _reveal(battle, outcome.value, counted, flags)
 
     def _existing(self, battle_id: str, outcome: Outcome, voter_id: str) -> Reveal:
         with self.sessions() as session:
-            battle = repo.get_battle(session, battle_id)
-            vote = repo.get_vote(session, battle_id)
+            battle = vote_queries.vote_target(session, battle_id)
+            vote = vote_queries.vote_of(session, battle_id)
             if battle is None or vote is None:
                 raise StorageError("your vote could not be saved; please try again")
             if vote.voter_id != voter_id:
@@ -104,16 +108,16 @@ class VoteService:
             return _repeat(battle, vote, outcome)
 
 
-def _repeat(battle: Battle, vote: Vote, outcome: Outcome) -> Reveal:
+def _repeat(battle: VoteTarget, vote: Row[Any], outcome: Outcome) -> Reveal:
     if vote.outcome != outcome.value:
         raise ConflictError(
             f"this battle already has your vote ({vote.outcome}); a battle takes exactly one vote",
             detail={"first_vote": vote.outcome},
         )
-    return _reveal(battle, vote.outcome, vote.counted, list(vote.flags))
+    return _reveal(battle, vote.outcome, vote.counted, list(vote.flags or ()))
 
 
-def _check_votable(battle: Battle) -> None:
+def _check_votable(battle: VoteTarget) -> None:
     if battle.status == BattleStatus.READY.value:
         return
     reasons = {
@@ -124,15 +128,15 @@ def _check_votable(battle: Battle) -> None:
     raise ConflictError(reasons.get(battle.status, f"battle status {battle.status} does not take votes"))
 
 
-def _reveal(battle: Battle, outcome: str, counted: bool, flags: Sequence[str]) -> Reveal:
+def _reveal(battle: VoteTarget, outcome: str, counted: bool, flags: Sequence[str]) -> Reveal:
     return Reveal(
         battle_id=battle.id,
         arena=battle.arena,
         outcome=outcome,
-        model_a=battle.model_a.name,
-        model_b=battle.model_b.name,
-        model_a_label=battle.model_a.display_name or battle.model_a.name,
-        model_b_label=battle.model_b.display_name or battle.model_b.name,
+        model_a=battle.model_a,
+        model_b=battle.model_b,
+        model_a_label=battle.model_a_label,
+        model_b_label=battle.model_b_label,
         counted=counted,
         flags=tuple(flags),
     )

@@ -58,3 +58,20 @@ def test_one_sided_burst_is_quarantined_and_board_restored(make_services: Any) -
     assert len(flagged) == 24
     services.review.release(flagged[0]["vote"])
     assert services.leaderboard.board("text")["total_votes"] == before["total_votes"] + 1
+
+
+def test_rescan_after_quarantine_sees_the_same_evidence(make_services: Any) -> None:
+    # Quarantined votes left the counts but stay in the evidence: a scan must neither crash nor quarantine
+    # anything new (the fuzzer found a maintainer quarantine followed by a scan answering 500).
+    services = make_services()
+    voter = "lonely-voter-0001"
+    pair = ("ngram-storyteller", "wordnet-librarian")  # nobody else votes on this pair
+    for battle_id in ready_battles(services, [pair] * 3, voter):
+        services.votes.vote(battle_id, "model_a", voter)
+    with services.sessions() as s:
+        ids = list(s.scalars(select(Vote.id).where(Vote.voter_id == voter)))
+    assert services.review.quarantine(ids[:2], ["maintainer"]) == 2
+    assert services.review.scan() == []
+    with services.sessions() as s:
+        counted = s.scalars(select(Vote.counted).where(Vote.voter_id == voter)).all()
+    assert sorted(counted) == [False, False, True]

@@ -1,0 +1,156 @@
+"""Queries of the vote path: the battle facts a vote needs, the vote row, status and pair counts, in Core SQL.
+
+A vote is the hottest write Arena has (a burst of voters on one process), so this path reads plain rows
+instead of ORM objects: one joined SELECT for the battle and both models, one for the prompts, then the
+INSERT, the UPDATE and one multi-row upsert of the counts, all in the caller's transaction. The statements
+are built once at import (SQLAlchemy statements are immutable) and take their values as bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from arena.db.schema import Battle, Model, PairCount, Turn, Vote
+from arena.domain import BattleStatus, Outcome
+
+_BATTLES = Battle.__table__
+_MODEL_A = Model.__table__.alias("model_a")
+_MODEL_B = Model.__table__.alias("model_b")
+_TARGET = (
+    select(
+        _BATTLES.c.id, _BATTLES.c.arena, _BATTLES.c.mode, _BATTLES.c.voter_id, _BATTLES.c.status,
+        _BATTLES.c.flags, _BATTLES.c.routing, _BATTLES.c.ready_at, _BATTLES.c.model_a_id, _BATTLES.c.model_b_id,
+        _MODEL_A.c.name.label("a_name"), _MODEL_A.c.display_name.label("a_label"),
+        _MODEL_B.c.name.label("b_name"), _MODEL_B.c.display_name.label("b_label"),
+    )
+    .select_from(
+        _BATTLES.join(_MODEL_A, _MODEL_A.c.id == _BATTLES.c.model_a_id).join(
+            _MODEL_B, _MODEL_B.c.id == _BATTLES.c.model_b_id)
+    )
+    .where(_BATTLES.c.id == bindparam("battle_id"))
+)
+_TARGET_FOR_UPDATE = _TARGET.with_for_update(of=_BATTLES)
+_PROMPTS = (
+    select(Turn.__table__.c.prompt)
+    .where(Turn.__table__.c.battle_id == bindparam("battle_id"))
+    .order_by(Turn.__table__.c.idx)
+)
+_VOTES = Vote.__table__
+_VOTE_OF = select(_VOTES.c.voter_id, _VOTES.c.outcome, _VOTES.c.counted, _VOTES.c.flags).where(
+    _VOTES.c.battle_id == bindparam("battle_id"))
+_INSERT_VOTE = insert(_VOTES)
+_SET_STATUS = (
+    update(_BATTLES)
+    .where(_BATTLES.c.id == bindparam("b_id"))
+    .values(status=bindparam("b_status"), ended_at=bindparam("b_ended_at"))
+)
+OUTCOME_COLUMN = {
+    (Outcome.MODEL_A, True): "wins_lo",
+    (Outcome.MODEL_A, False): "wins_hi",
+    (Outcome.MODEL_B, True): "wins_hi",
+    (Outcome.MODEL_B, False): "wins_lo",
+    (Outcome.TIE, True): "ties",
+    (Outcome.TIE, False): "ties",
+    (Outcome.TIE_BOTHBAD, True): "bothbad",
+    (Outcome.TIE_BOTHBAD, False): "bothbad",
+}
+_COUNT_COLUMNS = ("wins_lo", "wins_hi", "ties", "bothbad")
+
+
+def _bump_statement(dialect: Any, column: str) -> Any:
+    table = PairCount.__table__
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["arena", "category", "lo_id", "hi_id"],
+        set_={column: table.c[column] + stmt.excluded[column]},
+    )
+
+
+_BUMPS = {
+    (name, column): _bump_statement(dialect, column)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+    for column in _COUNT_COLUMNS
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VoteTarget:
+    """What the vote path needs of one battle: its facts, both models' names, and its prompts."""
+
+    id: str
+    arena: str
+    mode: str
+    voter_id: str
+    status: str
+    flags: tuple[str, ...]
+    routing: dict[str, Any]
+    ready_at: datetime | None
+    model_a_id: int
+    model_b_id: int
+    model_a: str
+    model_b: str
+    model_a_label: str
+    model_b_label: str
+    prompts: tuple[str, ...]
+
+
+def plausible_id(value: str) -> bool:
+    """Ids are short printable strings; anything else (NUL bytes, huge strings) is simply not found."""
+    return 0 < len(value) <= 64 and value.isprintable()
+
+
+def vote_target(session: Session, battle_id: str, *, for_update: bool = False) -> VoteTarget | None:
+    """The battle a vote is for, or None when there is no such battle (locked for update on PostgreSQL)."""
+    if not plausible_id(battle_id):
+        return None
+    conn = session.connection()
+    row = conn.execute(_TARGET_FOR_UPDATE if for_update else _TARGET, {"battle_id": battle_id}).one_or_none()
+    if row is None:
+        return None
+    prompts = tuple(conn.execute(_PROMPTS, {"battle_id": battle_id}).scalars())
+    return VoteTarget(
+        id=row.id, arena=row.arena, mode=row.mode, voter_id=row.voter_id, status=row.status,
+        flags=tuple(row.flags or ()), routing=dict(row.routing or {}), ready_at=row.ready_at,
+        model_a_id=row.model_a_id, model_b_id=row.model_b_id, model_a=row.a_name, model_b=row.b_name,
+        model_a_label=row.a_label or row.a_name, model_b_label=row.b_label or row.b_name, prompts=prompts,
+    )
+
+
+def vote_of(session: Session, battle_id: str) -> Row[Any] | None:
+    """(voter_id, outcome, counted, flags) of a battle's vote, if it has one."""
+    return session.connection().execute(_VOTE_OF, {"battle_id": battle_id}).one_or_none()
+
+
+def insert_vote(session: Session, values: dict[str, Any]) -> None:
+    """Insert a vote row; the unique constraint on battle_id rejects a second one (IntegrityError)."""
+    session.connection().execute(_INSERT_VOTE, values)
+
+
+def close_battle(session: Session, battle_id: str, status: BattleStatus, ended_at: datetime) -> None:
+    """Move a battle to its final status."""
+    session.connection().execute(_SET_STATUS, {"b_id": battle_id, "b_status": status.value, "b_ended_at": ended_at})
+
+
+def bump_pair_counts(
+    session: Session, arena: str, categories: Sequence[str], a_id: int, b_id: int, outcome: Outcome, delta: int = 1
+) -> None:
+    """Add `delta` to the outcome cell of (arena, category, pair) for every category, in the caller's transaction."""
+    if not categories:
+        return
+    lo, hi = sorted((a_id, b_id))
+    column = OUTCOME_COLUMN[(outcome, a_id == lo)]
+    conn = session.connection()
+    rows = []
+    for category in dict.fromkeys(categories):  # each cell once, whatever the caller passed
+        row = {"arena": arena, "category": category, "lo_id": lo, "hi_id": hi,
+               "wins_lo": 0, "wins_hi": 0, "ties": 0, "bothbad": 0}
+        row[column] = delta
+        rows.append(row)
+    conn.execute(_BUMPS[(conn.dialect.name, column)], rows)
