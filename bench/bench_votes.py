@@ -36,7 +36,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 from sqlalchemy import Engine, create_engine, func, insert, select
 
@@ -53,6 +52,7 @@ from bench.harness import (
     summarize_ms,
     write_config,
 )
+from bench.loopclient import LoopbackHttp
 
 log = logging.getLogger("bench.votes")
 
@@ -137,20 +137,20 @@ def mark_doubles(jobs: list[VoteJob], fraction: float, rng: np.random.Generator)
     return [VoteJob(j.battle_id, j.voter, j.outcome, bool(f)) for j, f in zip(jobs, flags, strict=True)]
 
 
-async def _post(client: httpx.AsyncClient, job: VoteJob, tally: Tally) -> tuple[int, dict[str, Any] | None]:
+async def _post(client: LoopbackHttp, job: VoteJob, tally: Tally) -> tuple[int, dict[str, Any] | None]:
     token = job.battle_id[:16]
     body = {"outcome": job.outcome, "voter": job.voter, "client_token": token}
     tally.requests += 1
     try:
-        response = await client.post(f"/api/battles/{job.battle_id}/vote", json=body)
-    except httpx.HTTPError as exc:
+        status, answer = await client.post_json(f"/api/battles/{job.battle_id}/vote", body)
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
         tally.count(type(exc).__name__)
         return -1, None
-    tally.count(str(response.status_code))
-    return response.status_code, response.json() if response.status_code == 200 else None
+    tally.count(str(status))
+    return status, answer if status == 200 else None
 
 
-async def cast(client: httpx.AsyncClient, job: VoteJob, scheduled: float, tally: Tally) -> None:
+async def cast(client: LoopbackHttp, job: VoteJob, scheduled: float, tally: Tally) -> None:
     """Send one vote (twice at once for a double click) and record latency and acknowledgement."""
     sent = time.perf_counter()
     if job.double:
@@ -168,7 +168,7 @@ async def cast(client: httpx.AsyncClient, job: VoteJob, scheduled: float, tally:
         tally.votes += 1
 
 
-async def closed_loop(client: httpx.AsyncClient, jobs: Iterator[VoteJob], concurrency: int, duration_s: float,
+async def closed_loop(client: LoopbackHttp, jobs: Iterator[VoteJob], concurrency: int, duration_s: float,
                       tally: Tally) -> float:
     """`concurrency` workers vote back to back for `duration_s`; returns the elapsed seconds."""
     start = time.perf_counter()
@@ -185,7 +185,7 @@ async def closed_loop(client: httpx.AsyncClient, jobs: Iterator[VoteJob], concur
     return time.perf_counter() - start
 
 
-async def open_loop(client: httpx.AsyncClient, jobs: Iterator[VoteJob], rate: float, duration_s: float,
+async def open_loop(client: LoopbackHttp, jobs: Iterator[VoteJob], rate: float, duration_s: float,
                     max_inflight: int, tally: Tally) -> float:
     """Votes scheduled every 1/rate s for `duration_s`, at most `max_inflight` open; seconds until all answered.
 
@@ -263,7 +263,7 @@ def _ok(check: dict[str, Any]) -> bool:
             and check["pair_count_total"] == check["counted_votes"])
 
 
-def _phases(client: httpx.AsyncClient, feed: Iterator[VoteJob], args: argparse.Namespace
+def _phases(client: LoopbackHttp, feed: Iterator[VoteJob], args: argparse.Namespace
             ) -> list[tuple[str, Callable[[Tally], Awaitable[float]]]]:
     """The measured phases: closed-loop capacity, then one open-loop phase per --rate."""
     phases: list[tuple[str, Callable[[Tally], Awaitable[float]]]] = [
@@ -278,11 +278,9 @@ async def drive(app: AppProcess, jobs: list[VoteJob], args: argparse.Namespace, 
     """Warm-up then the measured phases against a running app; (phase reports, acknowledged votes)."""
     acked: dict[str, str] = {}
     feed = iter(jobs)
-    # Expire idle connections before uvicorn's 5 s keep-alive timeout closes them under a request.
-    limits = httpx.Limits(max_connections=args.max_inflight, max_keepalive_connections=args.max_inflight,
-                          keepalive_expiry=2.0)
     report: dict[str, Any] = {}
-    async with httpx.AsyncClient(base_url=app.url, limits=limits, timeout=60.0, trust_env=False) as client:
+    client = LoopbackHttp(app.port, max_connections=args.max_inflight)
+    try:
         await closed_loop(client, feed, args.concurrency, args.warmup, Tally(acked))
         for name, run in _phases(client, feed, args):
             tally = Tally(acked)
@@ -293,6 +291,8 @@ async def drive(app: AppProcess, jobs: list[VoteJob], args: argparse.Namespace, 
                                         time.process_time() - client_cpu)
             if spy is not None:
                 spy.wait(timeout=60)
+    finally:
+        await client.aclose()
     return report, acked
 
 
@@ -301,7 +301,7 @@ def _py_spy(pid: int, folder: Path, phase: str, duration: float) -> subprocess.P
     folder.mkdir(parents=True, exist_ok=True)
     exe = Path(sys.executable).with_name("py-spy")
     command = [str(exe) if exe.exists() else "py-spy", "record", "--pid", str(pid), "--duration",
-               str(int(duration)), "--rate", "250", "--format", "raw", "--nonblocking",
+               str(int(duration)), "--rate", "250", "--format", "raw", "--nonblocking", "--gil",
                "--output", str(folder / f"votes-{phase}-{pid}.txt")]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -147,6 +147,16 @@ def write_session(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @contextmanager
+def write_connection(factory: sessionmaker[Session]) -> Iterator[Connection]:
+    """`write_session` without the ORM: a Core connection in a write transaction (the vote path's hot loop)."""
+    engine: Engine = factory.kw["bind"]
+    with _writer_turn(factory), engine.connect() as conn:
+        conn.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
 def _writer_turn(factory: sessionmaker[Session]) -> Iterator[None]:
     held = factory.kw.get("info", {}).get(_WRITE_LOCK)
     if held is None:

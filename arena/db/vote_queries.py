@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from arena.db.schema import Battle, Model, PairCount, Turn, Vote
 from arena.domain import BattleStatus, Outcome
@@ -106,11 +105,10 @@ def plausible_id(value: str) -> bool:
     return 0 < len(value) <= 64 and value.isprintable()
 
 
-def vote_target(session: Session, battle_id: str, *, for_update: bool = False) -> VoteTarget | None:
+def vote_target(conn: Connection, battle_id: str, *, for_update: bool = False) -> VoteTarget | None:
     """The battle a vote is for, or None when there is no such battle (locked for update on PostgreSQL)."""
     if not plausible_id(battle_id):
         return None
-    conn = session.connection()
     row = conn.execute(_TARGET_FOR_UPDATE if for_update else _TARGET, {"battle_id": battle_id}).one_or_none()
     if row is None:
         return None
@@ -123,30 +121,29 @@ def vote_target(session: Session, battle_id: str, *, for_update: bool = False) -
     )
 
 
-def vote_of(session: Session, battle_id: str) -> Row[Any] | None:
+def vote_of(conn: Connection, battle_id: str) -> Row[Any] | None:
     """(voter_id, outcome, counted, flags) of a battle's vote, if it has one."""
-    return session.connection().execute(_VOTE_OF, {"battle_id": battle_id}).one_or_none()
+    return conn.execute(_VOTE_OF, {"battle_id": battle_id}).one_or_none()
 
 
-def insert_vote(session: Session, values: dict[str, Any]) -> None:
+def insert_vote(conn: Connection, values: dict[str, Any]) -> None:
     """Insert a vote row; the unique constraint on battle_id rejects a second one (IntegrityError)."""
-    session.connection().execute(_INSERT_VOTE, values)
+    conn.execute(_INSERT_VOTE, values)
 
 
-def close_battle(session: Session, battle_id: str, status: BattleStatus, ended_at: datetime) -> None:
+def close_battle(conn: Connection, battle_id: str, status: BattleStatus, ended_at: datetime) -> None:
     """Move a battle to its final status."""
-    session.connection().execute(_SET_STATUS, {"b_id": battle_id, "b_status": status.value, "b_ended_at": ended_at})
+    conn.execute(_SET_STATUS, {"b_id": battle_id, "b_status": status.value, "b_ended_at": ended_at})
 
 
 def bump_pair_counts(
-    session: Session, arena: str, categories: Sequence[str], a_id: int, b_id: int, outcome: Outcome, delta: int = 1
+    conn: Connection, arena: str, categories: Sequence[str], a_id: int, b_id: int, outcome: Outcome, delta: int = 1
 ) -> None:
     """Add `delta` to the outcome cell of (arena, category, pair) for every category, in the caller's transaction."""
     if not categories:
         return
     lo, hi = sorted((a_id, b_id))
     column = OUTCOME_COLUMN[(outcome, a_id == lo)]
-    conn = session.connection()
     rows = []
     for category in dict.fromkeys(categories):  # each cell once, whatever the caller passed
         row = {"arena": arena, "category": category, "lo_id": lo, "hi_id": hi,

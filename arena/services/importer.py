@@ -62,6 +62,6 @@ def import_battles(sessions: sessionmaker[Session], path: Path, arena: str = "te
                 outcome = OUTCOMES[code]
                 session.add(Vote(battle_id=battle_id, voter_id=IMPORT_VOTER, outcome=outcome.value,
                                  mode="anonymous", counted=True, flags=["imported"], categories=[OVERALL]))
-                vote_queries.bump_pair_counts(session, arena, [OVERALL], ids[name_a], ids[name_b], outcome)
+                vote_queries.bump_pair_counts(session.connection(), arena, [OVERALL], ids[name_a], ids[name_b], outcome)
                 added += 1
     return ImportResult(added, skipped, data.bad_rows)

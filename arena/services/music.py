@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.db import repo
@@ -88,14 +89,15 @@ class MusicService:
         need = {side: min(self.min_listen_s, _duration(battle, side) or self.min_listen_s) for side in ("a", "b")}
         return ListeningStatus(heard.get("a", 0.0), heard.get("b", 0.0), need["a"], need["b"])
 
-    def check_vote(self, session: Session, target: VoteTarget) -> None:
+    def check_vote(self, conn: Connection, target: VoteTarget) -> None:
         """Raise ConflictError unless both clips were heard long enough (called inside the vote transaction)."""
         if target.arena != Modality.MUSIC.value:
             return
-        battle = repo.get_battle(session, target.id)
-        if battle is None:
-            raise NotFoundError(f"battle {target.id!r} not found")
-        status = self._status(battle)
+        with Session(bind=conn) as session:  # joins the vote's transaction; reads only
+            battle = repo.get_battle(session, target.id)
+            if battle is None:
+                raise NotFoundError(f"battle {target.id!r} not found")
+            status = self._status(battle)
         if not status.enough:
             raise ConflictError(status.message(), detail={
                 "listened_a": round(status.listened_a, 2), "listened_b": round(status.listened_b, 2)})

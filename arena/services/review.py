@@ -90,7 +90,7 @@ class ReviewService:
                     continue
                 vote.counted = False
                 vote.flags = [*vote.flags, QUARANTINED, *(f"anomaly:{r}" for r in reasons)]
-                vote_queries.bump_pair_counts(session, battle.arena, vote.categories, battle.model_a_id,
+                vote_queries.bump_pair_counts(session.connection(), battle.arena, vote.categories, battle.model_a_id,
                                               battle.model_b_id, Outcome(vote.outcome), delta=-1)
                 done += 1
         return done
@@ -105,7 +105,7 @@ class ReviewService:
                 raise ConflictError("side-by-side votes never count in the leaderboard")
             vote.counted = True
             vote.flags = [*vote.flags, "released_by_maintainer"]
-            vote_queries.bump_pair_counts(session, battle.arena, vote.categories, battle.model_a_id,
+            vote_queries.bump_pair_counts(session.connection(), battle.arena, vote.categories, battle.model_a_id,
                                           battle.model_b_id, Outcome(vote.outcome), delta=1)
             return {"vote": vote_id, "counted": True, "flags": list(vote.flags)}
 

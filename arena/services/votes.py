@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.categories import categorize
 from arena.db import vote_queries
-from arena.db.engine import write_session
+from arena.db.engine import write_connection
 from arena.db.schema import utcnow
 from arena.db.vote_queries import VoteTarget
 from arena.domain import BattleMode, BattleStatus, Outcome
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 Flagger = Callable[[VoteTarget, Outcome], Sequence[str]]
 # A gate raises ConflictError when a battle may not be voted on yet (e.g. music not listened to long enough);
 # it runs inside the vote's transaction, with its session.
-Gate = Callable[[Session, VoteTarget], None]
+Gate = Callable[[Connection, VoteTarget], None]
 
 
 def parse_outcome(value: str) -> Outcome:
@@ -69,38 +69,38 @@ class VoteService:
         return reveal
 
     def _store(self, battle_id: str, outcome: Outcome, voter_id: str, client_token: str | None) -> Reveal:
-        with write_session(self.sessions) as session:
-            battle = vote_queries.vote_target(session, battle_id, for_update=True)
+        with write_connection(self.sessions) as conn:
+            battle = vote_queries.vote_target(conn, battle_id, for_update=True)
             if battle is None:
                 raise NotFoundError(f"battle {battle_id!r} not found")
             if battle.voter_id != voter_id:
                 raise ForbiddenError("only the voter who started this battle can vote on it")
-            existing = vote_queries.vote_of(session, battle_id)
+            existing = vote_queries.vote_of(conn, battle_id)
             if existing is not None:
                 return _repeat(battle, existing, outcome)
             _check_votable(battle)
             for gate in self.gates:
-                gate(session, battle)
+                gate(conn, battle)
             flags = [*battle.flags, *(f for flagger in self.flaggers for f in flagger(battle, outcome))]
             counted = battle.mode == BattleMode.ANONYMOUS.value and not flags
             cats = categorize(battle.prompts, battle.routing.get("board"))
             now = utcnow()
             seconds = None if battle.ready_at is None else max(0.0, (now - _aware(battle.ready_at)).total_seconds())
-            vote_queries.insert_vote(session, {
+            vote_queries.insert_vote(conn, {
                 "battle_id": battle_id, "voter_id": voter_id, "outcome": outcome.value, "mode": battle.mode,
                 "seconds_to_vote": seconds, "client_token": client_token, "counted": counted, "flags": flags,
                 "categories": cats, "created_at": now,
             })
-            vote_queries.close_battle(session, battle_id, BattleStatus.VOTED, ended_at=now)
+            vote_queries.close_battle(conn, battle_id, BattleStatus.VOTED, ended_at=now)
             if counted:
-                vote_queries.bump_pair_counts(session, battle.arena, cats, battle.model_a_id, battle.model_b_id,
+                vote_queries.bump_pair_counts(conn, battle.arena, cats, battle.model_a_id, battle.model_b_id,
                                               outcome)
             return _reveal(battle, outcome.value, counted, flags)
 
     def _existing(self, battle_id: str, outcome: Outcome, voter_id: str) -> Reveal:
-        with self.sessions() as session:
-            battle = vote_queries.vote_target(session, battle_id)
-            vote = vote_queries.vote_of(session, battle_id)
+        with self.sessions.kw["bind"].connect() as conn:
+            battle = vote_queries.vote_target(conn, battle_id)
+            vote = vote_queries.vote_of(conn, battle_id)
             if battle is None or vote is None:
                 raise StorageError("your vote could not be saved; please try again")
             if vote.voter_id != voter_id:
