@@ -1,8 +1,8 @@
 """Queries of the vote path: the battle facts a vote needs, the vote row, status and pair counts, in Core SQL.
 
 A vote is the hottest write Arena has (a burst of voters on one process), so this path reads plain rows
-instead of ORM objects: one joined SELECT for the battle and both models, one for the prompts, then the
-INSERT, the UPDATE and one multi-row upsert of the counts, all in the caller's transaction. The statements
+instead of ORM objects: one joined SELECT for the battle, both models, its prompts and any earlier vote,
+then the INSERT, the UPDATE and the upsert of the counts, all in the caller's transaction. The statements
 are built once at import (SQLAlchemy statements are immutable) and take their values as bound parameters.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from arena.db.schema import Battle, Model, PairCount, Turn, Vote
@@ -22,26 +22,28 @@ from arena.domain import BattleStatus, Outcome
 _BATTLES = Battle.__table__
 _MODEL_A = Model.__table__.alias("model_a")
 _MODEL_B = Model.__table__.alias("model_b")
+_TURNS = Turn.__table__
+_VOTES = Vote.__table__
+# One round trip: the battle, both models, its turns' prompts (a row per turn) and its vote if it has one.
 _TARGET = (
     select(
         _BATTLES.c.id, _BATTLES.c.arena, _BATTLES.c.mode, _BATTLES.c.voter_id, _BATTLES.c.status,
         _BATTLES.c.flags, _BATTLES.c.routing, _BATTLES.c.ready_at, _BATTLES.c.model_a_id, _BATTLES.c.model_b_id,
         _MODEL_A.c.name.label("a_name"), _MODEL_A.c.display_name.label("a_label"),
-        _MODEL_B.c.name.label("b_name"), _MODEL_B.c.display_name.label("b_label"),
+        _MODEL_B.c.name.label("b_name"), _MODEL_B.c.display_name.label("b_label"), _TURNS.c.prompt,
+        _VOTES.c.voter_id.label("vote_voter_id"), _VOTES.c.outcome.label("vote_outcome"),
+        _VOTES.c.counted.label("vote_counted"), _VOTES.c.flags.label("vote_flags"),
     )
     .select_from(
-        _BATTLES.join(_MODEL_A, _MODEL_A.c.id == _BATTLES.c.model_a_id).join(
-            _MODEL_B, _MODEL_B.c.id == _BATTLES.c.model_b_id)
+        _BATTLES.join(_MODEL_A, _MODEL_A.c.id == _BATTLES.c.model_a_id)
+        .join(_MODEL_B, _MODEL_B.c.id == _BATTLES.c.model_b_id)
+        .outerjoin(_TURNS, _TURNS.c.battle_id == _BATTLES.c.id)
+        .outerjoin(_VOTES, _VOTES.c.battle_id == _BATTLES.c.id)
     )
     .where(_BATTLES.c.id == bindparam("battle_id"))
+    .order_by(_TURNS.c.idx)
 )
-_TARGET_FOR_UPDATE = _TARGET.with_for_update(of=_BATTLES)
-_PROMPTS = (
-    select(Turn.__table__.c.prompt)
-    .where(Turn.__table__.c.battle_id == bindparam("battle_id"))
-    .order_by(Turn.__table__.c.idx)
-)
-_VOTES = Vote.__table__
+_TARGET_FOR_UPDATE = _TARGET.with_for_update(of=_BATTLES)  # PostgreSQL locks the battle row only
 _VOTE_OF = select(_VOTES.c.voter_id, _VOTES.c.outcome, _VOTES.c.counted, _VOTES.c.flags).where(
     _VOTES.c.battle_id == bindparam("battle_id"))
 _INSERT_VOTE = insert(_VOTES)
@@ -98,6 +100,17 @@ class VoteTarget:
     model_a_label: str
     model_b_label: str
     prompts: tuple[str, ...]
+    vote: CastVote | None
+
+
+@dataclass(frozen=True, slots=True)
+class CastVote:
+    """The vote a battle already has."""
+
+    voter_id: str
+    outcome: str
+    counted: bool
+    flags: tuple[str, ...]
 
 
 def plausible_id(value: str) -> bool:
@@ -109,21 +122,27 @@ def vote_target(conn: Connection, battle_id: str, *, for_update: bool = False) -
     """The battle a vote is for, or None when there is no such battle (locked for update on PostgreSQL)."""
     if not plausible_id(battle_id):
         return None
-    row = conn.execute(_TARGET_FOR_UPDATE if for_update else _TARGET, {"battle_id": battle_id}).one_or_none()
-    if row is None:
+    rows = conn.execute(_TARGET_FOR_UPDATE if for_update else _TARGET, {"battle_id": battle_id}).all()
+    if not rows:
         return None
-    prompts = tuple(conn.execute(_PROMPTS, {"battle_id": battle_id}).scalars())
+    row = rows[0]
+    vote = None
+    if row.vote_outcome is not None:
+        vote = CastVote(row.vote_voter_id, row.vote_outcome, bool(row.vote_counted), tuple(row.vote_flags or ()))
     return VoteTarget(
         id=row.id, arena=row.arena, mode=row.mode, voter_id=row.voter_id, status=row.status,
         flags=tuple(row.flags or ()), routing=dict(row.routing or {}), ready_at=row.ready_at,
         model_a_id=row.model_a_id, model_b_id=row.model_b_id, model_a=row.a_name, model_b=row.b_name,
-        model_a_label=row.a_label or row.a_name, model_b_label=row.b_label or row.b_name, prompts=prompts,
+        model_a_label=row.a_label or row.a_name, model_b_label=row.b_label or row.b_name,
+        prompts=tuple(r.prompt for r in rows if r.prompt is not None), vote=vote,
     )
 
 
-def vote_of(conn: Connection, battle_id: str) -> Row[Any] | None:
-    """(voter_id, outcome, counted, flags) of a battle's vote, if it has one."""
-    return conn.execute(_VOTE_OF, {"battle_id": battle_id}).one_or_none()
+def vote_of(conn: Connection, battle_id: str) -> CastVote | None:
+    """The battle's vote read on its own: after waiting for the battle's row lock, PostgreSQL re-reads the
+    locked row but not the rows joined to it, so a vote committed meanwhile is only seen by a new query."""
+    row = conn.execute(_VOTE_OF, {"battle_id": battle_id}).one_or_none()
+    return None if row is None else CastVote(row.voter_id, row.outcome, bool(row.counted), tuple(row.flags or ()))
 
 
 def insert_vote(conn: Connection, values: dict[str, Any]) -> None:

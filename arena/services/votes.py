@@ -6,9 +6,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,7 +15,7 @@ from arena.categories import categorize
 from arena.db import vote_queries
 from arena.db.engine import write_connection
 from arena.db.schema import utcnow
-from arena.db.vote_queries import VoteTarget
+from arena.db.vote_queries import CastVote, VoteTarget
 from arena.domain import BattleMode, BattleStatus, Outcome
 from arena.errors import ConflictError, ForbiddenError, NotFoundError, StorageError, ValidationError
 from arena.services.battles import validate_voter
@@ -75,9 +74,11 @@ class VoteService:
                 raise NotFoundError(f"battle {battle_id!r} not found")
             if battle.voter_id != voter_id:
                 raise ForbiddenError("only the voter who started this battle can vote on it")
-            existing = vote_queries.vote_of(conn, battle_id)
-            if existing is not None:
-                return _repeat(battle, existing, outcome)
+            vote = battle.vote
+            if vote is None and battle.status == BattleStatus.VOTED.value:
+                vote = vote_queries.vote_of(conn, battle_id)  # voted by a concurrent request we waited for
+            if vote is not None:
+                return _repeat(battle, vote, outcome)
             _check_votable(battle)
             for gate in self.gates:
                 gate(conn, battle)
@@ -100,21 +101,20 @@ class VoteService:
     def _existing(self, battle_id: str, outcome: Outcome, voter_id: str) -> Reveal:
         with self.sessions.kw["bind"].connect() as conn:
             battle = vote_queries.vote_target(conn, battle_id)
-            vote = vote_queries.vote_of(conn, battle_id)
-            if battle is None or vote is None:
-                raise StorageError("your vote could not be saved; please try again")
-            if vote.voter_id != voter_id:
-                raise ForbiddenError("only the voter who started this battle can vote on it")
-            return _repeat(battle, vote, outcome)
+        if battle is None or battle.vote is None:
+            raise StorageError("your vote could not be saved; please try again")
+        if battle.vote.voter_id != voter_id:
+            raise ForbiddenError("only the voter who started this battle can vote on it")
+        return _repeat(battle, battle.vote, outcome)
 
 
-def _repeat(battle: VoteTarget, vote: Row[Any], outcome: Outcome) -> Reveal:
+def _repeat(battle: VoteTarget, vote: CastVote, outcome: Outcome) -> Reveal:
     if vote.outcome != outcome.value:
         raise ConflictError(
             f"this battle already has your vote ({vote.outcome}); a battle takes exactly one vote",
             detail={"first_vote": vote.outcome},
         )
-    return _reveal(battle, vote.outcome, vote.counted, list(vote.flags or ()))
+    return _reveal(battle, vote.outcome, vote.counted, list(vote.flags))
 
 
 def _check_votable(battle: VoteTarget) -> None:

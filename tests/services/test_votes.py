@@ -60,6 +60,20 @@ def test_ac10_repeated_and_parallel_identical_votes_store_one(make_services: Any
     assert sum(_count_total(services).values()) == 2
 
 
+def test_ac10_parallel_identical_votes_on_postgres(pg_url: str, make_services: Any) -> None:
+    # On PostgreSQL the losers of the race wait for the battle's row lock and then see it already voted;
+    # each must still get the original reveal (idempotent), never a 409.
+    services = make_services(database_url=pg_url)
+    for round_ in range(5):
+        view = ready_battle(services, prompt=f"Tell me about owls, take {round_}")
+        with ThreadPoolExecutor(10) as pool:
+            results = list(pool.map(lambda _i, b=view.battle_id: services.votes.vote(b, "model_a", VOTER_1, "t3"),
+                                    range(10)))
+        assert len(set(results)) == 1 and results[0].outcome == "model_a"
+        assert len(_votes(services, view.battle_id)) == 1
+    assert sum(_count_total(services).values()) == 5
+
+
 def test_ac11_concurrent_votes_while_board_recomputes(make_services: Any) -> None:
     services = make_services()
     voters = [f"voter-conc-{i:04d}" for i in range(50)]
