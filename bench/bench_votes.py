@@ -97,9 +97,9 @@ class Tally:
 
 
 def prepare_battles(engine: Engine, count: int, voters: int, rng: np.random.Generator) -> list[VoteJob]:
-    """Bulk-insert `count` READY text battles with their turn and outputs; the jobs that vote on them."""
+    """Bulk-insert `count` READY text battles, each between a pair drawn uniformly from the catalogue."""
     with engine.connect() as conn:
-        ids = list(conn.execute(select(Model.id).order_by(Model.id)).scalars())[:2]
+        ids = list(conn.execute(select(Model.id).order_by(Model.id)).scalars())
     voter_ids = [f"bench-voter-{uuid.uuid4().hex[:16]}" for _ in range(voters)]
     now = datetime.now(UTC)
     jobs: list[VoteJob] = []
@@ -113,14 +113,15 @@ def prepare_battles(engine: Engine, count: int, voters: int, rng: np.random.Gene
             outputs: list[dict[str, Any]] = []
             for i in range(offset, min(count, offset + 5000)):
                 battle_id, voter = uuid.uuid4().hex, voter_ids[i % voters]
+                pair = [int(k) for k in rng.choice(len(ids), size=2, replace=False)]
                 turn_id = start_turn + i
                 battles.append({"id": battle_id, "arena": "text", "mode": "anonymous", "voter_id": voter,
-                                "session_id": "", "model_a_id": ids[i % 2], "model_b_id": ids[1 - i % 2],
+                                "session_id": "", "model_a_id": ids[pair[0]], "model_b_id": ids[pair[1]],
                                 "pair_probability": 1.0, "status": "ready", "routing": {}, "created_at": now,
                                 "ready_at": now})
                 turns.append({"id": turn_id, "battle_id": battle_id, "idx": 0, "created_at": now,
                               "prompt": PROMPTS[int(rng.integers(len(PROMPTS)))]})
-                outputs.extend({"turn_id": turn_id, "side": side, "model_id": ids[(i + k) % 2],
+                outputs.extend({"turn_id": turn_id, "side": side, "model_id": ids[pair[k]],
                                 "text": "An answer of a few words.", "latency_ms": 900.0, "first_chunk_ms": 60.0,
                                 "finish_reason": "stop", "style": {}, "citations": [], "trace": [],
                                 "listened_s": 0.0, "created_at": now} for k, side in enumerate("ab"))
@@ -314,7 +315,8 @@ def run_once(backend: str, args: argparse.Namespace, seed: int, profile: Path | 
         sections: dict[str, dict[str, Any]] = {"arena": {"rate_limits": LOOPBACK_RATE_LIMITS}}
         if args.refresh_seconds:
             sections["leaderboard"] = {"refresh_seconds": args.refresh_seconds}
-        config = write_config(root / "arena.toml", openai_models("http://127.0.0.1:9/v1"), sections)
+        names = [f"bench-model-{k:02d}" for k in range(args.models)]
+        config = write_config(root / "arena.toml", openai_models("http://127.0.0.1:9/v1", names), sections)
         db_url = stack.enter_context(postgres_database(args.pg_url) if backend == "postgres" else nullcontext(""))
         app = AppProcess(root / "data", database_url=db_url, config=config).start()
         stack.callback(app.stop)
@@ -359,6 +361,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-inflight", type=int, default=256, help="fixed-rate phase: cap on open requests")
     parser.add_argument("--battles", type=int, default=25_000, help="READY battles prepared per run")
     parser.add_argument("--voters", type=int, default=2_000)
+    parser.add_argument("--models", type=int, default=10,
+                        help="catalogue size; each battle is a uniform pair (2 = every vote on one pair's counts)")
     parser.add_argument("--double-fraction", type=float, default=0.02, help="votes sent twice at once")
     parser.add_argument("--pg-url", default=DEFAULT_PG_ADMIN_URL, help="PostgreSQL admin URL (a db is created)")
     parser.add_argument("--refresh-seconds", type=float, default=0.0,
