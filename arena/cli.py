@@ -23,7 +23,7 @@ def _serve(_args: argparse.Namespace) -> int:
     logging.getLogger(__name__).info("Arena on http://%s:%d", settings.host, settings.port)
     # forwarded_allow_ips="": never trust X-Forwarded-For by default (integrity.proxies decides).
     uvicorn.run(app, host=settings.host, port=settings.port, forwarded_allow_ips="", proxy_headers=False,
-                log_level="info", timeout_graceful_shutdown=5)
+                log_level="info", access_log=settings.access_log, timeout_graceful_shutdown=5)
     return 0
 
 

@@ -88,6 +88,7 @@ class Settings:
     max_media_bytes: int = 20_000_000
     min_listen_s: float = 5.0
     include_builtin_models: bool = False
+    access_log: bool = False
     leaderboard: LeaderboardSettings = field(default_factory=LeaderboardSettings)
     release: ReleaseSettings = field(default_factory=ReleaseSettings)
     media: MediaSettings = field(default_factory=MediaSettings)
