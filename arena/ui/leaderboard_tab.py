@@ -82,11 +82,12 @@ def _downloads(board: dict[str, Any], frame: pd.DataFrame) -> list[str]:
 def build_leaderboard_tab(services: Services, tab: gr.Tab, voter: Any) -> None:
     """Lay out the leaderboard tab and wire its refresh."""
     with gr.Row():
-        arena = gr.Dropdown(["text", "search", "image", "music"], value="text", label="Arena")
-        category = gr.Dropdown([OVERALL], value=OVERALL, label="Category", allow_custom_value=True)
+        arena = gr.Dropdown(["text", "search", "image", "music"], value="text", label="Arena", elem_id="board-arena")
+        category = gr.Dropdown([OVERALL], value=OVERALL, label="Category", allow_custom_value=True,
+                               elem_id="board-category")
         method = gr.Radio(list(METHOD_LABELS), value="Raw Bradley-Terry", label="Method")
         refresh = gr.Button("↻ Refresh", scale=0)
-    summary = gr.Markdown("")
+    summary = gr.Markdown("", elem_id="board-summary")
     table = gr.Dataframe(headers=COLUMNS, interactive=False, elem_id="leaderboard-table")
     ci_plot = gr.Plot(label="Confidence intervals")
     with gr.Row():

@@ -39,6 +39,12 @@ def _vote_and_reveal(page: Any, arena: str) -> str:
     return str(reveal.inner_text())
 
 
+def _board_votes(base: str, arena: str, category: str = "overall") -> int:
+    response = httpx.get(f"{base}/api/leaderboard/{arena}", params={"category": category}, timeout=30)
+    assert response.status_code == 200, response.text
+    return int(response.json()["total_votes"])
+
+
 def _vote_rows(data: Path, arena: str) -> list[tuple[str, str]]:
     with sqlite3.connect(data / "arena.db") as db:
         return db.execute("SELECT v.outcome, b.arena FROM votes v JOIN battles b ON b.id = v.battle_id "
@@ -56,6 +62,7 @@ def test_search_battle_shows_citations(server: tuple[str, Path], browser: Any) -
     shown = _vote_and_reveal(page, "search")
     assert "searcher" in shown
     assert _vote_rows(data, "search") == [("model_b", "search")]
+    assert _board_votes(base, "search") == 1  # its own board, counted
     link = page.locator("#pane-a-search a[href*='/corpus/wordnet/']").first.get_attribute("href")
     assert httpx.get(f"{base}{link}", timeout=10).status_code == 200
     page.close()
@@ -75,6 +82,7 @@ def test_image_battle_shows_two_images(server: tuple[str, Path], browser: Any) -
     assert response.headers["content-type"] == "image/png"
     _vote_and_reveal(page, "image")
     assert _vote_rows(data, "image") == [("model_b", "image")]
+    assert _board_votes(base, "image") == 1
     page.close()
 
 
@@ -101,4 +109,13 @@ def test_music_vote_needs_listening(server: tuple[str, Path], browser: Any) -> N
     page.locator("#feedback-overall-music textarea").fill("A was too slow for me")
     page.locator("#feedback-send-music").click()
     expect(page.locator("#status-music")).to_contain_text("feedback note", timeout=15_000)
+    # A calm piano piece is instrumental: it counts on the music board and its instrumental board only.
+    assert (_board_votes(base, "music"), _board_votes(base, "music", "instrumental")) == (1, 1)
+    assert _board_votes(base, "music", "vocal") == 0
+    page.get_by_role("tab", name="🏆 Leaderboard").click()
+    for box, value in (("#board-arena", "music"), ("#board-category", "instrumental")):
+        page.locator(f"{box} input").fill(value)
+        page.locator(f"{box} input").press("Enter")
+    expect(page.locator("#board-summary")).to_contain_text("1 counted votes", timeout=30_000)
+    expect(page.locator("#leaderboard-table")).to_contain_text("(local demo)", timeout=30_000)
     page.close()

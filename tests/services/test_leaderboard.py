@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from arena.db import repo
 from arena.db.schema import PairCount
 from tests.services.seed import ready_battles
 
@@ -58,6 +59,9 @@ def test_ac08_retiring_a_model_hides_it_but_keeps_its_battles(make_services: Any
     after = _ratings(services.leaderboard.board("text"))
     assert "D" not in after
     assert after == pytest.approx({"A": 1089.63, "B": 1019.19, "C": 872.00}, abs=0.01)
+    with services.sessions() as s:  # the change log records the deprecation
+        events = [(e.event, e.note) for e in repo.model_events(s, services.models.model_id("D"))]
+    assert events[-1] == ("retired", "AC-08")
 
 
 def test_style_control_and_personal_board(make_services: Any) -> None:
