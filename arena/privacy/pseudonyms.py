@@ -17,7 +17,6 @@ billions of voters).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import ipaddress
@@ -30,6 +29,19 @@ KEY_BYTES = 32
 PSEUDONYM_BYTES = 16
 PREFIX = "v_"
 _DOMAIN = b"arena/voter-pseudonym/v1\x00"
+_B32 = "abcdefghijklmnopqrstuvwxyz234567"
+_B32_PAIRS = tuple(a + b for a in _B32 for b in _B32)  # every 10-bit value as two base32 characters
+
+
+def b32_lower(data: bytes) -> str:
+    """`base64.b32encode(data).decode().rstrip("=").lower()` from one integer (`base64`'s loop is Python code)."""
+    chars = -(-len(data) * 8 // 5)
+    value = int.from_bytes(data, "big") << (chars * 5 - len(data) * 8)
+    odd = chars % 2
+    if odd:  # a zero group makes the count even; its character is dropped again
+        value, chars = value << 5, chars + 1
+    text = "".join([_B32_PAIRS[(value >> shift) & 1023] for shift in range(chars * 5 - 10, -1, -10)])
+    return text[:-1] if odd else text
 
 
 @dataclass(frozen=True)
@@ -63,8 +75,11 @@ class ReleaseKey:
 
 
 def _refuse_ip(voter_id: str) -> None:
+    candidate = voter_id.strip().strip("[]")
+    if ":" not in candidate and candidate.count(".") != 3:
+        return  # `ip_address` parses an IPv6 address only with colons, an IPv4 one only with four dotted parts
     try:
-        ipaddress.ip_address(voter_id.strip().strip("[]"))
+        ipaddress.ip_address(candidate)
     except ValueError:
         return
     raise ValueError("voter ids must be account or session ids, never IP addresses")
@@ -76,7 +91,7 @@ def pseudonym(key: ReleaseKey, voter_id: str) -> str:
         raise ValueError("voter_id must be a non-empty string")
     _refuse_ip(voter_id)
     digest = hmac.new(key.secret, _DOMAIN + voter_id.encode("utf-8"), hashlib.sha256).digest()
-    return PREFIX + base64.b32encode(digest[:PSEUDONYM_BYTES]).decode("ascii").rstrip("=").lower()
+    return PREFIX + b32_lower(digest[:PSEUDONYM_BYTES])
 
 
 @dataclass(frozen=True)

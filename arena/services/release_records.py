@@ -10,7 +10,6 @@ catalogue entry forbids publishing them are left out entirely (null answers, no 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -21,6 +20,7 @@ from typing import Any
 
 from arena.db.release_queries import BattleDetail, BattleRow, OutputRow
 from arena.privacy import ReleaseCandidate, ReleasedRecord, ReleaseKey
+from arena.privacy.pseudonyms import b32_lower
 
 SIDES = ("a", "b")
 _RECORD_DOMAIN = b"arena/release-record/v1\x00"
@@ -51,7 +51,7 @@ class RecordLayout:
 def record_id(key: ReleaseKey, battle_id: str) -> str:
     """The battle's id inside one release: keyed, so it links to nothing outside that release."""
     digest = hmac.new(key.secret, _RECORD_DOMAIN + battle_id.encode("utf-8"), hashlib.sha256).digest()
-    return "r_" + base64.b32encode(digest[:10]).decode("ascii").lower()
+    return "r_" + b32_lower(digest[:10])
 
 
 def media_path(sha256: str, mime: str | None) -> str:

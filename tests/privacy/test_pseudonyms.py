@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import re
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from arena.privacy.pseudonyms import KEY_BYTES, Pseudonymizer, ReleaseKey, pseudonym
+from arena.privacy.pseudonyms import KEY_BYTES, Pseudonymizer, ReleaseKey, b32_lower, pseudonym
 
 FIXED = ReleaseKey(bytes(range(32)))
 
@@ -63,3 +66,34 @@ def test_key_handling() -> None:
     assert re.fullmatch(r"[0-9a-f]{16}", key.fingerprint) and key.fingerprint not in key.to_hex()
     with pytest.raises(ValueError, match="at least"):
         ReleaseKey(b"short")
+
+
+@given(st.binary(max_size=40))
+@settings(max_examples=500, deadline=None, derandomize=True)
+def test_b32_lower_is_base64_b32encode(data: bytes) -> None:
+    assert b32_lower(data) == base64.b32encode(data).decode("ascii").rstrip("=").lower()
+
+
+def _refused_by_full_parse(voter_id: str) -> bool:
+    try:
+        ipaddress.ip_address(voter_id.strip().strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+IP_PIECES = st.sampled_from(["1", "25", "255", "256", "0", "db8", "fe80", "ffff", ".", ":", "::", "%eth0", "[", "]",
+                             " ", "\t", "x", "voter-", "١"])
+
+
+@given(st.lists(IP_PIECES, max_size=14).map("".join))
+@settings(max_examples=3000, deadline=None, derandomize=True)
+def test_ip_precheck_refuses_exactly_what_ip_address_parses(voter_id: str) -> None:
+    assume(voter_id)
+    refused = True
+    try:
+        pseudonym(FIXED, voter_id)
+        refused = False
+    except ValueError:
+        pass
+    assert refused == _refused_by_full_parse(voter_id)
