@@ -34,6 +34,7 @@ class LeaderboardSettings:
     provisional_votes: int = 30
     anchor_model: str = ""
     anchor_rating: float = 1000.0
+    threads: int = 2
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("max_prompt_chars must be at least 1")
     if settings.leaderboard.bootstrap_rounds < 0:
         raise ConfigError("[leaderboard] bootstrap_rounds must be >= 0")
+    if settings.leaderboard.threads < 1:
+        raise ConfigError("[leaderboard] threads must be at least 1")
     if settings.leaderboard.refresh_seconds <= 0:
         raise ConfigError("[leaderboard] refresh_seconds must be > 0")
     validate_media(settings.media)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, Text, cast, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -376,22 +377,27 @@ def style_rows(
 
 
 def rebuild_pair_counts(session: Session) -> int:
-    """Recompute pair_counts from the votes table in one pass; returns the number of counted votes."""
+    """Recompute pair_counts from the votes table; returns the number of counted votes.
+
+    The database does the counting: counted votes are grouped by (arena, pair, outcome, category list as
+    text), of which there are a few thousand, and Python only spreads each group over its categories.
+    """
     session.execute(delete(PairCount))
+    categories = cast(Vote.categories, Text)
     stmt = (
-        select(Battle.arena, Battle.model_a_id, Battle.model_b_id, Vote.outcome, Vote.categories)
+        select(Battle.arena, Battle.model_a_id, Battle.model_b_id, Vote.outcome, categories, func.count())
         .join(Battle, Battle.id == Vote.battle_id)
         .where(Vote.counted.is_(True))
+        .group_by(Battle.arena, Battle.model_a_id, Battle.model_b_id, Vote.outcome, categories)
     )
     cells: dict[tuple[str, str, int, int], list[int]] = {}
     total = 0
-    for arena, a_id, b_id, outcome, cats in session.execute(stmt).yield_per(50_000):
+    for arena, a_id, b_id, outcome, cats, n in session.execute(stmt):
         lo, hi = (a_id, b_id) if a_id < b_id else (b_id, a_id)
         column = ("wins_lo", "wins_hi", "ties", "bothbad").index(OUTCOME_COLUMN[(Outcome(outcome), a_id == lo)])
-        for category in cats or ():
-            cell = cells.setdefault((arena, category, lo, hi), [0, 0, 0, 0])
-            cell[column] += 1
-        total += 1
+        for category in dict.fromkeys(json.loads(cats) if cats else ()):
+            cells.setdefault((arena, str(category), lo, hi), [0, 0, 0, 0])[column] += int(n)
+        total += int(n)
     if cells:
         session.execute(
             PairCount.__table__.insert(),

@@ -158,7 +158,8 @@ class LeaderboardService:
         anchor = (params.anchor_model, params.anchor_rating) if params.anchor_model in names else None
         hidden = [models[i].name for i in ids if models[i].status == "retired"]
         board = leaderboard(names, counts, ties="half", bootstrap_rounds=params.bootstrap_rounds, seed=params.seed,
-                            anchor=anchor, min_votes=params.provisional_votes, hidden=hidden)
+                            anchor=anchor, min_votes=params.provisional_votes, hidden=hidden,
+                            threads=self._settings.threads)
         by_name = {m.name: m for m in models.values()}
         out = [_row_json(r, by_name[r.model], params.provisional_votes) for r in board.rows
                if r.votes >= params.min_votes]

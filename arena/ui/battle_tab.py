@@ -282,9 +282,9 @@ async def _stream(services: Services, p: _Parts, state: BattleState, voter: str,
         if music_gate:
             status = f"🎧 Listen to both clips for at least {services.music.min_listen_s:.0f} s, then vote."
         # Buttons stay shut here: Gradio re-sends a generator's last frame when the event completes, which could
-        # land after a quick vote and undo its reveal. `_open_votes` opens them once the event is over.
+        # land after a quick vote and undo its reveal. `open_votes` opens them once the event is over.
         yield _frame(
             p, _render(p, view.a, prev_a, view, "a", voter), _render(p, view.b, prev_b, view, "b", voter),
-            status, votable=False, busy=streaming, clear_prompt=True, listen=music_gate,
+            status, votable=False, busy=streaming, clear_prompt=p.chat, listen=music_gate,
             state=replace(state, votable=view.votable and not music_gate),
         )

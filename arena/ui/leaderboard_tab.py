@@ -58,8 +58,9 @@ def heatmap(board: dict[str, Any], key: str, title: str) -> go.Figure:
     matrix = board.get(key, [])
     if not names or not matrix:
         return go.Figure().update_layout(title=f"{title}: no data yet", height=200)
-    order = [names.index(r["model"]) for r in board["rows"] if r["model"] in names]
-    labels = [names[i] for i in order]
+    shown = [r for r in board["rows"] if r["model"] in names]
+    order = [names.index(r["model"]) for r in shown]
+    labels = [r.get("label") or r["model"] for r in shown]  # the names the table shows
     values = [[matrix[i][j] if i != j else None for j in order] for i in order]
     fmt = "{:.2f}" if key == "win_fraction" else "{:d}"
     text = [[fmt.format(v) if v is not None else "" for v in row] for row in values]

@@ -78,3 +78,17 @@ def test_style_control_and_personal_board(make_services: Any) -> None:
     personal = services.leaderboard.personal("voter-style-0001", "text")
     assert personal["voter_votes"] == 40 and len(personal["rows"]) == 3
     assert services.leaderboard.personal("nobody-voter-01", "text")["rows"] == []
+
+
+def test_recount_matches_maintained_counts_on_postgres(pg_url: str, make_services: Any) -> None:
+    services = make_services(database_url=pg_url)
+    plan = [(A, B, "model_a")] * 3 + [(B, A, "tie")] + [(B, C, "tie_bothbad")] * 2 + [(C, A, "model_b")]
+    _vote_many(services, "voter-recount-0001", plan)
+    with services.sessions() as s:
+        before = sorted((r.category, r.lo_id, r.hi_id, r.wins_lo, r.wins_hi, r.ties, r.bothbad)
+                        for r in s.scalars(select(PairCount)))
+    assert services.leaderboard.recount() == len(plan)
+    with services.sessions() as s:
+        after = sorted((r.category, r.lo_id, r.hi_id, r.wins_lo, r.wins_hi, r.ties, r.bothbad)
+                       for r in s.scalars(select(PairCount)))
+    assert after == before and sum(r[3] + r[4] + r[5] + r[6] for r in after if r[0] == "overall") == len(plan)
