@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
+from arena.privacy.name_gate import cue_kinds
+
 
 def _letters(predicate: str) -> str:
     chars = (chr(c) for c in range(0x41, 0x250))
@@ -238,7 +240,10 @@ class NameFinder:
     def _by_cue(self, text: str) -> list[tuple[int, int, str]]:
         spans = []
         lower = text.lower()
+        possible = cue_kinds(text)
         for kind, hints, pattern in _CUE_PATTERNS:
+            if possible is not None and kind not in possible:
+                continue  # this cue's keyword is not a word of the text (arena/privacy/name_gate.py)
             if kind == "title":
                 if _TITLE_HINTS.search(text) is None:
                     continue

@@ -1,0 +1,79 @@
+"""A conservative pre-check for the name cues: which cue patterns of `arena.privacy.names` can match a text.
+
+`cue_kinds(text)` returns the cue kinds whose pattern *might* match an ASCII text (None for any other
+text: then every kind is tried, as before). The name finder skips the others, which cannot match, so
+its answer is unchanged; its own hint tests and the patterns still run for the kinds returned.
+
+Each gated pattern (see `_CUES` in names.py) needs a keyword that stands as a whole word: it follows
+a word boundary, a space or an apostrophe, and is followed by a space, a tab, a comma or other
+punctuation, so it is a maximal run of ``[A-Za-z0-9_]`` (what ``\\w`` and ``\\b`` mean on ASCII text).
+The case-insensitive patterns match ASCII letters only in their ASCII case variants, so the keyword's
+lowercase form is one of the text's lowercase words:
+
+- strong: "my name is|my name's|his name is" -> name, "call me" -> call, signed, dear;
+- rel: the possessive (my, our, his, her, their) and the last word of the relation ("co-worker" ->
+  worker), each followed by spaces (or a comma after the relation);
+- title: mr, mrs, ... (case-sensitive in the pattern, so the lowercase word is a weaker condition);
+- greet: hi, hello, hey, hiya, greetings, or the last word of "good morning|afternoon|evening";
+- signoff: the last word of each sign-off ("kind regards" -> regards), before ``[ \\t]*[,!.\\n]``;
+- vocative: the last word of each phrase ("no problem" -> problem), directly before a comma;
+- selfref: "here" between a space and punctuation;
+- intro: "Im", or "I" with "m" ("I'm") or "am", or "this|it" with "is" or "s" ("it's"), before spaces.
+
+The kinds thanks, dash, isname and header are not gated here (their hint tests are one substring each).
+`tests/privacy/test_name_gate.py` checks that the finder gives the same names with and without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+_WORD_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+_NON_WORD = bytes(range(256)).translate(None, _WORD_BYTES)
+_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# One pass: ASCII letters to lowercase, every byte that is not a word character to a space.
+_LOWER_WORDS = bytes.maketrans(_UPPER + _NON_WORD, _UPPER.lower() + b" " * len(_NON_WORD))
+
+
+def _any_of(words: str) -> frozenset[bytes]:
+    return frozenset(word.encode("ascii") for word in words.split())
+
+
+# kind -> alternatives; an alternative holds when each of its word sets meets the text's words.
+_RELATIONS = _any_of(
+    "colleague coworker worker friend boss manager supervisor wife husband partner son daughter mother father mom "
+    "mum dad brother sister uncle aunt cousin nephew niece grandma grandmother grandpa grandfather neighbor "
+    "neighbour teacher professor tutor student client customer patient doctor therapist lawyer landlord landlady "
+    "tenant roommate flatmate girlfriend boyfriend fiance fiancee ex classmate teammate employee assistant intern "
+    "mentor coach child kid baby buddy pal contact recruiter"
+)
+_KEYWORDS: Mapping[str, tuple[tuple[frozenset[bytes], ...], ...]] = {
+    "strong": ((_any_of("name call signed dear"),),),
+    "rel": ((_any_of("my our his her their"), _RELATIONS),),
+    "title": ((_any_of("mr mrs ms mx miss dr prof sir dame mme mlle herr frau sr sra"),),),
+    "greet": ((_any_of("hi hello hey hiya greetings morning afternoon evening"),),),
+    "signoff": ((_any_of("best regards cheers sincerely truly yours love respectfully care wishes warmly thx"),),),
+    "vocative": ((_any_of("sure course okay ok absolutely certainly question problem welcome thanks you congrats "
+                          "congratulations sorry hi hello hey done luck bye goodbye"),),),
+    "selfref": ((_any_of("here"),),),
+    "intro": ((_any_of("im"),), (_any_of("i"), _any_of("m am")), (_any_of("this it"), _any_of("is s"))),
+}
+_ALL_KEYWORDS = frozenset().union(*(group for alts in _KEYWORDS.values() for alt in alts for group in alt))
+UNGATED: frozenset[str] = frozenset({"thanks", "dash", "isname", "header"})
+
+
+def cue_kinds(text: str) -> frozenset[str] | None:
+    """The cue kinds that can match `text` (None when it is not ASCII: then any kind can)."""
+    if not text.isascii():
+        return None
+    words = _ALL_KEYWORDS.intersection(text.encode("ascii").translate(_LOWER_WORDS).split())
+    if not words:
+        return UNGATED
+    kinds = set(UNGATED)
+    for kind, alternatives in _KEYWORDS.items():
+        for alternative in alternatives:
+            if all(not words.isdisjoint(group) for group in alternative):
+                kinds.add(kind)
+                break
+    return frozenset(kinds)
+

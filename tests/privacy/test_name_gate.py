@@ -1,0 +1,102 @@
+"""The name-cue pre-check is conservative: the finder gives the same names with and without it."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arena.privacy import Scrubber
+from arena.privacy import names as names_module
+from arena.privacy.name_gate import UNGATED, cue_kinds
+from arena.privacy.names import NameFinder, NameLexicon
+
+
+def _expand(alternative: str) -> list[str]:
+    """The strings one alternative of a word list matches ("co-?worker", "neighbou?r", "fianc[ée]e?")."""
+    m = re.search(r"\[([^\]]+)\]|(.)\?", alternative)
+    if m is None:
+        return [alternative]
+    head, tail = alternative[: m.start()], alternative[m.end() :]
+    options = list(m.group(1)) if m.group(1) else [m.group(2), ""]
+    return [head + option + rest for option in options for rest in _expand(tail)]
+
+
+RELATIONS = [w for alt in names_module._RELATIONS.split("|") for w in _expand(alt)]
+SIGNOFFS = names_module._SIGNOFF_COMMA.split("|")
+HINTS = sorted({h for _, hints, _, _ in names_module._CUES for h in hints})
+PHRASES = (
+    "my name is ", "my name's ", "his name is ", "call me ", "signed ", "Dear ", "I'm ", "I am ", "Im ", "this is ",
+    "it's ", "it is ", "I’m ", "Hi ", "Hello, ", "good morning ", "Good evening, ", "Thanks,\n", "thank you ",
+    "many thanks ", "you're welcome, ", "see you, ", "no problem, ", "Of course, ", "goodbye, ", " here: ",
+    " here, ", " is my name", " is my surname", "From: ", "To:", "Reply-To: ", "Signed-off-by: ", "Co-authored-by: ",
+    "-- ", "— ", "Mr. ", "Mrs ", "Dr ", "Prof. ", "Herr ", "Sra. ", "my co-worker ", "our neighbour, ",
+)
+NAMES = ("Priya", "Raman", "Jordan", "Blake", "Oluwaseun", "Okafor", "O'Brien", "Mary-Jane", "McDonald",
+         "JordanBlake", "Will", "Smith", "Sure", "The", "Python", "Step", "Émile", "Zoë")
+GLUE = (" ", "  ", "\n", "\t", ",", ".", "!", "?", ":", ";", "'", "’", "-", "_", "(", ")", "@", "é", "ſ", "ı",
+        "K", "a", "s", "m", "1")
+FRAGMENTS = (*HINTS, *PHRASES, *NAMES, *GLUE, *RELATIONS, *(s + "," for s in SIGNOFFS), *SIGNOFFS)
+CASES = (str, str.lower, str.upper, str.title, str.capitalize)
+TEXTS = st.lists(
+    st.tuples(st.sampled_from(FRAGMENTS), st.sampled_from(CASES)).map(lambda pair: pair[1](pair[0])), max_size=30
+).map("".join)
+
+
+@pytest.fixture(scope="module")
+def finder() -> NameFinder:
+    return NameFinder(NameLexicon.load_default())
+
+
+def _full(finder: NameFinder, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    with mock.patch.object(names_module, "cue_kinds", lambda text: None):
+        return [finder.find(t) for t in texts]
+
+
+@given(TEXTS)
+@settings(max_examples=4000, deadline=None, derandomize=True)
+def test_generated_texts_give_the_same_names(finder: NameFinder, text: str) -> None:
+    assert finder.find(text) == _full(finder, [text])[0]
+
+
+def test_every_cue_phrase_and_relation_gives_the_same_names(finder: NameFinder) -> None:
+    signoffs = [f"{s}{end}" for s in SIGNOFFS for end in (",\n", "\n")]
+    phrases = (*PHRASES, *(f"my {r} " for r in RELATIONS), *signoffs)
+    shapes = itertools.product(("", "ok. "), ("Priya Raman", "Siobhan"), ("", ".", "!", " here."), (str, str.lower))
+    texts = [f"{pre}{case(phrase)}{name}{post}" for pre, name, post, case in shapes for phrase in phrases]
+    found = [finder.find(t) for t in texts]
+    assert found == _full(finder, texts)
+    assert sum(bool(f) for f in found) > len(texts) // 3  # the phrases do exercise the cues
+
+
+def _corpus_texts(planted_corpus: list[Any], clean_corpus: list[str]) -> list[str]:
+    texts = [t for case in planted_corpus for t in case.texts] + list(clean_corpus)
+    return texts + [t.upper() for t in texts] + [t.lower() for t in texts] + [t.replace(" ", "\n") for t in texts]
+
+
+def test_corpora_give_the_same_names(finder: NameFinder, planted_corpus: list[Any], clean_corpus: list[str]) -> None:
+    texts = _corpus_texts(planted_corpus, clean_corpus)
+    found = [finder.find(t) for t in texts]
+    assert found == _full(finder, texts)
+    assert sum(bool(f) for f in found) > 100  # the corpora do hold names
+
+
+def test_scrub_results_unchanged_by_the_gate(planted_corpus: list[Any], clean_corpus: list[str]) -> None:
+    scrubber = Scrubber()
+    conversations = [list(case.texts) for case in planted_corpus] + [[t] for t in clean_corpus]
+    gated = [scrubber.scrub_conversation(c) for c in conversations]
+    with mock.patch.object(names_module, "cue_kinds", lambda text: None):
+        assert [scrubber.scrub_conversation(c) for c in conversations] == gated
+
+
+def test_ordinary_prose_skips_the_gated_cues() -> None:
+    prose = ("Step 2: consider the case where the input has 40 items. In short, start small and check each step.",
+             "Explain the Krebs cycle to a curious teenager in about 120 words.")
+    assert all(cue_kinds(t) == UNGATED for t in prose)
+    assert "intro" in cue_kinds("Hi, I'm Kenji") and "rel" in cue_kinds("ask my co-worker")  # type: ignore[operator]
+    assert cue_kinds("Grüße, Jörg") is None  # non-ASCII text: every cue is tried
