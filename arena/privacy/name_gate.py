@@ -26,7 +26,7 @@ The kinds thanks, dash, isname and header are not gated here (their hint tests a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
 _WORD_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 _NON_WORD = bytes(range(256)).translate(None, _WORD_BYTES)
@@ -58,11 +58,13 @@ _KEYWORDS: Mapping[str, tuple[tuple[frozenset[bytes], ...], ...]] = {
     "selfref": ((_any_of("here"),),),
     "intro": ((_any_of("im"),), (_any_of("i"), _any_of("m am")), (_any_of("this it"), _any_of("is s"))),
 }
-_ALL_KEYWORDS = frozenset().union(*(group for alts in _KEYWORDS.values() for alt in alts for group in alt))
+# (kind, every word of its alternatives, alternatives): a kind none of whose words occur is out at once.
+_TABLE = tuple((kind, frozenset().union(*(g for alt in alts for g in alt)), alts) for kind, alts in _KEYWORDS.items())
+_ALL_KEYWORDS = frozenset().union(*(words for _, words, _ in _TABLE))
 UNGATED: frozenset[str] = frozenset({"thanks", "dash", "isname", "header"})
 
 
-def cue_kinds(text: str) -> frozenset[str] | None:
+def cue_kinds(text: str) -> Set[str] | None:
     """The cue kinds that can match `text` (None when it is not ASCII: then any kind can)."""
     if not text.isascii():
         return None
@@ -70,10 +72,11 @@ def cue_kinds(text: str) -> frozenset[str] | None:
     if not words:
         return UNGATED
     kinds = set(UNGATED)
-    for kind, alternatives in _KEYWORDS.items():
+    for kind, touched, alternatives in _TABLE:
+        if words.isdisjoint(touched):
+            continue
         for alternative in alternatives:
             if all(not words.isdisjoint(group) for group in alternative):
                 kinds.add(kind)
                 break
-    return frozenset(kinds)
-
+    return kinds
