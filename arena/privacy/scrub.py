@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from arena.privacy.detectors import PiiKind, Span, TextView, isbn13_ok
+from arena.privacy.detectors import PiiKind, Span, isbn13_ok
 from arena.privacy.names import (
     DEFAULT_ALLOWLIST,
     NameFinder,
@@ -95,6 +95,8 @@ class _Placeholders:
 
 
 def _replace_spans(text: str, spans: list[Span], placeholders: _Placeholders) -> str:
+    if not spans:
+        return text
     out, pos = [], 0
     for span in spans:
         out.append(text[pos : span.start])
@@ -111,7 +113,8 @@ def _validate(raw: str | bytes, config: ScrubConfig) -> tuple[str, ScrubFailure 
         except UnicodeDecodeError:
             return "", ScrubFailure.UNDECODABLE
     try:
-        raw.encode("utf-8")
+        if not raw.isascii():  # only a lone surrogate fails, and ASCII has none
+            raw.encode("utf-8")
     except UnicodeEncodeError:
         return "", ScrubFailure.UNDECODABLE
     if len(raw) > config.max_text_chars:
@@ -120,6 +123,14 @@ def _validate(raw: str | bytes, config: ScrubConfig) -> tuple[str, ScrubFailure 
     if "\x00" in raw or controls > config.max_control_ratio * max(len(raw), 1000):
         return "", ScrubFailure.BINARY
     return raw, None
+
+
+def _digit_count(text: str) -> int:
+    """`TextView.of(text).digits` without the lowercase copy."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        return len(raw) - len(raw.translate(None, b"0123456789"))
+    return sum(map(str.isdigit, text))
 
 
 def residual_risk(text: str) -> bool:
@@ -131,8 +142,8 @@ def residual_risk(text: str) -> bool:
     """
     if "@" in text and _RESIDUAL_EMAIL.search(text):
         return True
-    # A grouped number needs 12+ digits; `TextView.digits` counts every Unicode digit, so it is never fewer.
-    for m in _RESIDUAL_DIGITS.finditer(text) if TextView.of(text).digits >= 12 else ():
+    # A grouped number needs 12+ digits; `_digit_count` counts every Unicode digit, so it is never fewer.
+    for m in _RESIDUAL_DIGITS.finditer(text) if _digit_count(text) >= 12 else ():
         digits = re.sub(r"\D", "", m.group())
         if len(digits) >= 12 and not isbn13_ok(digits) and not _LEADING_DATE.match(m.group()):
             return True
