@@ -90,7 +90,7 @@ def pseudonym(key: ReleaseKey, voter_id: str) -> str:
     if not isinstance(voter_id, str) or not voter_id:
         raise ValueError("voter_id must be a non-empty string")
     _refuse_ip(voter_id)
-    digest = hmac.new(key.secret, _DOMAIN + voter_id.encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.digest(key.secret, _DOMAIN + voter_id.encode("utf-8"), "sha256")
     return PREFIX + b32_lower(digest[:PSEUDONYM_BYTES])
 
 

@@ -2,7 +2,7 @@
 
 Pass one of a batch (a vote-id range of the window): read its battles, build the privacy-pipeline
 candidates, run the filters (scrubbing dominates the cost: a fraction of a millisecond per conversation),
-shape the released rows, and return them pickled with their quasi-identifiers and the batch's counts.
+shape the released rows, and return them marshalled with their quasi-identifiers and the batch's counts.
 Pass two of a batch: apply the k-anonymity plan, copy its media into the release, and serialise the rows
 (an Arrow table and a gzip member of JSON lines). The main process only appends results in submission
 order, so any number of workers gives the same rows, in the same order, as the same bytes.
@@ -14,9 +14,9 @@ in flight, which bounds memory.
 
 from __future__ import annotations
 
+import marshal
 import multiprocessing
 import os
-import pickle
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -104,7 +104,11 @@ def build_pipeline(key_hex: str, extra_allowlist: tuple[str, ...], terms_version
 
 @dataclass
 class PassOne:
-    """One batch after the filters: its released rows (pickled), their quasi-identifiers and its counts."""
+    """One batch after the filters: its released rows (marshalled), their quasi-identifiers and its counts.
+
+    Rows hold only str, int, float, bool, None, lists and dicts, which `marshal` writes about twice as fast
+    as `pickle` (it raises on anything else, so a row can never change on the way).
+    """
 
     blob: bytes
     rows: int
@@ -158,7 +162,7 @@ def pass_one(sessions: sessionmaker[Session], pipeline: FilterPipeline, job: Rel
             music = record["music"]
             qi.append((record["voter"], seconds, record["language"], music["duration_s"] if music else None))
             out.append(record)
-    return PassOne(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL), len(out), qi, report)
+    return PassOne(marshal.dumps(out), len(out), qi, report)
 
 
 def _copy_media(job: ReleaseJob, relative: str) -> bool:
@@ -179,7 +183,7 @@ def _copy_media(job: ReleaseJob, relative: str) -> bool:
 def pass_two(job: ReleaseJob, blob: bytes, seconds: list[int], plan: PlanSlice) -> PassTwo:
     """Coarsen a spooled batch, copy its media (a missing file's reference becomes null), serialise it."""
     # The blob is this build's own spool, written by pass one into the private temporary folder.
-    rows: list[dict[str, Any]] = pickle.loads(blob)
+    rows: list[dict[str, Any]] = marshal.loads(blob)
     media: dict[str, bool] = {}
     for i, row in enumerate(rows):
         plan.apply(i, row, seconds[i])

@@ -10,7 +10,6 @@ catalogue entry forbids publishing them are left out entirely (null answers, no 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from collections.abc import Iterable
@@ -50,7 +49,7 @@ class RecordLayout:
 
 def record_id(key: ReleaseKey, battle_id: str) -> str:
     """The battle's id inside one release: keyed, so it links to nothing outside that release."""
-    digest = hmac.new(key.secret, _RECORD_DOMAIN + battle_id.encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.digest(key.secret, _RECORD_DOMAIN + battle_id.encode("utf-8"), "sha256")
     return "r_" + b32_lower(digest[:10])
 
 
