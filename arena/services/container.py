@@ -73,6 +73,9 @@ class Services:
         self.engine.dispose()
 
 
+OUTBOUND_CONNECTIONS = 1024  # concurrent provider connections of one process (two per streaming battle)
+
+
 def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.Generator | None = None) -> Services:
     """Open (and migrate) the database, load the catalogue, build providers and services."""
     media = build_media_store(settings)  # first: a media backend without its credentials fails before any I/O
@@ -84,7 +87,10 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     catalog = load_catalog(settings.models, include_builtins=settings.include_builtin_models)
     with write_session(sessions) as session:
         model_ids = repo.sync_models(session, catalog.models)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=False)
+    # Every battle streams two answers at once: httpx's default pool (100 connections) would make the 51st
+    # concurrent battle wait for a free connection and fail with a pool timeout. Bounded, not unlimited.
+    limits = httpx.Limits(max_connections=OUTBOUND_CONNECTIONS, max_keepalive_connections=OUTBOUND_CONNECTIONS // 4)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0), limits=limits, follow_redirects=False)
     context = ProviderContext(http=http)
     providers = {spec.name: build_provider(spec, context) for spec in catalog.models}
     leaderboard = LeaderboardService(sessions=sessions, settings=settings.leaderboard)
