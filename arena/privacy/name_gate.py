@@ -1,8 +1,10 @@
-"""A conservative pre-check for the name cues: which cue patterns of `arena.privacy.names` can match a text.
+"""Conservative pre-checks for the name finder of `arena.privacy.names`: what can match in an ASCII text.
 
-`cue_kinds(text)` returns the cue kinds whose pattern *might* match an ASCII text (None for any other
-text: then every kind is tried, as before). The name finder skips the others, which cannot match, so
-its answer is unchanged; its own hint tests and the patterns still run for the kinds returned.
+`ascii_words(text)` gives an ASCII text's bytes and lowercase words (None for any other text: then
+the finder runs in full, as before). `cue_kinds(words)` returns the cue kinds whose pattern *might*
+match; the finder skips the others, which cannot, so its answer is unchanged (its own hint tests and
+the patterns still run for the kinds returned). `lexicon_possible` is False only when the lexicon
+pass cannot find a name.
 
 Each gated pattern (see `_CUES` in names.py) needs a keyword that stands as a whole word: it follows
 a word boundary, a space or an apostrophe, and is followed by a space, a tab, a comma or other
@@ -21,11 +23,18 @@ lowercase form is one of the text's lowercase words:
 - intro: "Im", or "I" with "m" ("I'm") or "am", or "this|it" with "is" or "s" ("it's"), before spaces.
 
 The kinds thanks, dash, isname and header are not gated here (their hint tests are one substring each).
+
+The lexicon pass looks only at tokens whose capitalised form is a census first name of three letters or
+more. Census names are letters only, so on ASCII text such a token is ``[A-Z][a-z]+`` (no apostrophe or
+hyphen part) unless it is a camel-case pair ("JordanBlake", which shows as ``[a-z][A-Z]``); the token
+pattern's look-arounds make it a whole word. So its lowercase form is a word of the text, and its
+capitalised form occurs in the text.
 `tests/privacy/test_name_gate.py` checks that the finder gives the same names with and without it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Set
 
 _WORD_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
@@ -61,14 +70,21 @@ _KEYWORDS: Mapping[str, tuple[tuple[frozenset[bytes], ...], ...]] = {
 # (kind, every word of its alternatives, alternatives): a kind none of whose words occur is out at once.
 _TABLE = tuple((kind, frozenset().union(*(g for alt in alts for g in alt)), alts) for kind, alts in _KEYWORDS.items())
 _ALL_KEYWORDS = frozenset().union(*(words for _, words, _ in _TABLE))
+_CAMEL = re.compile(rb"[a-z][A-Z]")
 UNGATED: frozenset[str] = frozenset({"thanks", "dash", "isname", "header"})
 
 
-def cue_kinds(text: str) -> Set[str] | None:
-    """The cue kinds that can match `text` (None when it is not ASCII: then any kind can)."""
+def ascii_words(text: str) -> tuple[bytes, list[bytes]] | None:
+    """An ASCII text's bytes and its lowercase words (maximal runs of ``[a-z0-9_]``); None for other texts."""
     if not text.isascii():
         return None
-    words = _ALL_KEYWORDS.intersection(text.encode("ascii").translate(_LOWER_WORDS).split())
+    raw = text.encode("ascii")
+    return raw, raw.translate(_LOWER_WORDS).split()
+
+
+def cue_kinds(text_words: list[bytes]) -> Set[str]:
+    """The cue kinds that can match a text with these lowercase words."""
+    words = _ALL_KEYWORDS.intersection(text_words)
     if not words:
         return UNGATED
     kinds = set(UNGATED)
@@ -80,3 +96,10 @@ def cue_kinds(text: str) -> Set[str] | None:
                 kinds.add(kind)
                 break
     return kinds
+
+
+def lexicon_possible(raw: bytes, text_words: list[bytes], first_names: frozenset[bytes]) -> bool:
+    """False only when no token of the text is a first name; `first_names` are lowercase, 3+ letters."""
+    if _CAMEL.search(raw) is not None:
+        return True
+    return any(word.capitalize() in raw for word in first_names.intersection(text_words))

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 
-from arena.privacy.name_gate import cue_kinds
+from arena.privacy.name_gate import ascii_words, cue_kinds, lexicon_possible
 
 
 def _letters(predicate: str) -> str:
@@ -202,6 +204,11 @@ class NameLexicon:
             return None
         return "ambiguous" if flag or token in AMBIGUOUS_PROPER else "name"
 
+    @cached_property
+    def lower_first_words(self) -> frozenset[bytes]:
+        """The first names of three letters or more, lowercase ASCII (for `name_gate.lexicon_possible`)."""
+        return frozenset(name.lower().encode("ascii") for name in self.first if len(name) >= _MIN_LEXICON_LEN)
+
     def is_surname(self, token: str) -> bool:
         return token.capitalize() in self.surnames
 
@@ -220,7 +227,10 @@ class NameFinder:
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Non-overlapping (start, end, name) spans, sorted by start."""
-        spans = self._by_cue(text) + self._by_lexicon(text)
+        words = ascii_words(text)  # None (no pre-checks) unless the text is ASCII: arena/privacy/name_gate.py
+        lexicon = words is None or lexicon_possible(*words, self.lexicon.lower_first_words)
+        spans = self._by_cue(text, None if words is None else cue_kinds(words[1]))
+        spans += self._by_lexicon(text) if lexicon else []
         chosen: list[tuple[int, int, str]] = []
         for span in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
             if all(span[1] <= c[0] or span[0] >= c[1] for c in chosen):
@@ -237,13 +247,12 @@ class NameFinder:
             kept.append(tok)
         return kept
 
-    def _by_cue(self, text: str) -> list[tuple[int, int, str]]:
+    def _by_cue(self, text: str, possible: AbstractSet[str] | None) -> list[tuple[int, int, str]]:
         spans = []
         lower = text.lower()
-        possible = cue_kinds(text)
         for kind, hints, pattern in _CUE_PATTERNS:
             if possible is not None and kind not in possible:
-                continue  # this cue's keyword is not a word of the text (arena/privacy/name_gate.py)
+                continue  # this cue's keyword is not a word of the text
             if kind == "title":
                 if _TITLE_HINTS.search(text) is None:
                     continue

@@ -1,9 +1,10 @@
-"""The name-cue pre-check is conservative: the finder gives the same names with and without it."""
+"""The name finder's pre-checks are conservative: it gives the same names with and without them."""
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Set as AbstractSet
 from typing import Any
 from unittest import mock
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from arena.privacy import Scrubber
 from arena.privacy import names as names_module
-from arena.privacy.name_gate import UNGATED, cue_kinds
+from arena.privacy.name_gate import UNGATED, ascii_words, cue_kinds, lexicon_possible
 from arena.privacy.names import NameFinder, NameLexicon
 
 
@@ -54,7 +55,7 @@ def finder() -> NameFinder:
 
 
 def _full(finder: NameFinder, texts: list[str]) -> list[list[tuple[int, int, str]]]:
-    with mock.patch.object(names_module, "cue_kinds", lambda text: None):
+    with mock.patch.object(names_module, "ascii_words", lambda text: None):
         return [finder.find(t) for t in texts]
 
 
@@ -90,13 +91,24 @@ def test_scrub_results_unchanged_by_the_gate(planted_corpus: list[Any], clean_co
     scrubber = Scrubber()
     conversations = [list(case.texts) for case in planted_corpus] + [[t] for t in clean_corpus]
     gated = [scrubber.scrub_conversation(c) for c in conversations]
-    with mock.patch.object(names_module, "cue_kinds", lambda text: None):
+    with mock.patch.object(names_module, "ascii_words", lambda text: None):
         assert [scrubber.scrub_conversation(c) for c in conversations] == gated
 
 
-def test_ordinary_prose_skips_the_gated_cues() -> None:
+def _kinds(text: str) -> AbstractSet[str]:
+    words = ascii_words(text)
+    assert words is not None
+    return cue_kinds(words[1])
+
+
+def test_ordinary_prose_skips_the_gated_cues_and_the_lexicon() -> None:
     prose = ("Step 2: consider the case where the input has 40 items. In short, start small and check each step.",
              "Explain the Krebs cycle to a curious teenager in about 120 words.")
-    assert all(cue_kinds(t) == UNGATED for t in prose)
-    assert "intro" in cue_kinds("Hi, I'm Kenji") and "rel" in cue_kinds("ask my co-worker")  # type: ignore[operator]
-    assert cue_kinds("Grüße, Jörg") is None  # non-ASCII text: every cue is tried
+    first = NameLexicon.load_default().lower_first_words
+    assert all(_kinds(t) == UNGATED for t in prose)
+    assert not any(lexicon_possible(*words, first) for words in map(ascii_words, prose) if words)
+    assert "intro" in _kinds("Hi, I'm Kenji") and "rel" in _kinds("ask my co-worker")
+    assert lexicon_possible(*ascii_words("ask Jordan"), first)  # type: ignore[misc]
+    assert lexicon_possible(*ascii_words("see JordanBlake"), first)  # type: ignore[misc]
+    assert not lexicon_possible(*ascii_words("ask jordan"), first)  # type: ignore[misc]
+    assert ascii_words("Grüße, Jörg") is None  # non-ASCII text: the finder runs in full
