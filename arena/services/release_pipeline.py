@@ -9,11 +9,15 @@ order, so any number of workers gives the same rows, in the same order, as the s
 
 Workers are started with "spawn" (no inherited database connections or scheduler threads), open their
 own engine on the database URL and build their pipeline once per job; at most two units per worker are
-in flight, which bounds memory.
+in flight, which bounds memory. A unit runs with the cyclic garbage collector paused: a batch makes some
+10^5 lists and dicts that reference counting frees, and the collector would otherwise scan them over and
+over (about 15% of the build's CPU time).
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import marshal
 import multiprocessing
 import os
@@ -25,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import pyarrow as pa
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,6 +64,7 @@ from arena.services.release_records import (
 )
 
 T = TypeVar("T")
+P = ParamSpec("P")
 # The privacy helper's policy plus the flags arena/services/review.py writes: "anomaly:<reason>" withholds
 # like an anomalous voter, a vote a maintainer reviewed and counted again is released marked "quarantined".
 RELEASE_FLAG_POLICY: Mapping[str, tuple[FlagAction, ReasonCode]] = {
@@ -140,6 +145,23 @@ def merge_report(total: PipelineReport, part: PipelineReport) -> None:
     total.replaced.update(part.replaced)
 
 
+def _collector_paused(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run `fn` with the cyclic garbage collector off (restored after, also on error)."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return run
+
+
+@_collector_paused
 def pass_one(sessions: sessionmaker[Session], pipeline: FilterPipeline, job: ReleaseJob, lo: int, hi: int) -> PassOne:
     """Read, filter and shape the battles whose vote id is in [lo, hi)."""
     key = ReleaseKey.from_hex(job.key_hex)
@@ -180,6 +202,7 @@ def _copy_media(job: ReleaseJob, relative: str) -> bool:
     return True
 
 
+@_collector_paused
 def pass_two(job: ReleaseJob, blob: bytes, seconds: list[int], plan: PlanSlice) -> PassTwo:
     """Coarsen a spooled batch, copy its media (a missing file's reference becomes null), serialise it."""
     # The blob is this build's own spool, written by pass one into the private temporary folder.
