@@ -168,6 +168,8 @@ class ScrubFilter:
         result = self.scrubber.scrub_conversation(flat)
         if not result.ok:
             return Withhold(ReasonCode.PII_UNSCRUBBABLE, detail=str(result.reason))
+        if not result.found and result.texts == tuple(flat):
+            return Keep()  # nothing replaced: the record passes on as it is
         texts, pos = {}, 0
         for key in keys:
             n = len(record.texts[key])
@@ -287,11 +289,12 @@ class FilterPipeline:
                 marks.extend((decision.reason, *decision.also))
             else:
                 record = decision.record or record
-                if report is not None:
+                if report is not None and decision.counts:
                     report.replaced.update(decision.counts)
         if report is not None:
             report.released += 1
-            report.marked.update(m.value for m in marks)
+            if marks:
+                report.marked.update(m.value for m in marks)
         return ReleasedRecord(
             record.record_id, self.pseudonymizer(record.voter_id), record.texts, record.fields, tuple(marks)
         )
