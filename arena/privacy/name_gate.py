@@ -20,9 +20,10 @@ lowercase form is one of the text's lowercase words:
 - signoff: the last word of each sign-off ("kind regards" -> regards), before ``[ \\t]*[,!.\\n]``;
 - vocative: the last word of each phrase ("no problem" -> problem), directly before a comma;
 - selfref: "here" between a space and punctuation;
-- intro: "Im", or "I" with "m" ("I'm") or "am", or "this|it" with "is" or "s" ("it's"), before spaces.
+- intro: "Im", or "I" with "m" ("I'm") or "am", or "this|it" with "is" or "s" ("it's"), before spaces;
+- isname: "is", "my" and "name" or "surname" ("X is my first name").
 
-The kinds thanks, dash, isname and header are not gated here (their hint tests are one substring each).
+The kinds thanks, dash and header are not gated here (their hint tests are one substring each).
 
 The lexicon pass looks only at tokens whose capitalised form is a census first name of three letters or
 more. Census names are letters only, so on ASCII text such a token is ``[A-Z][a-z]+`` (no apostrophe or
@@ -66,12 +67,13 @@ _KEYWORDS: Mapping[str, tuple[tuple[frozenset[bytes], ...], ...]] = {
                           "congratulations sorry hi hello hey done luck bye goodbye"),),),
     "selfref": ((_any_of("here"),),),
     "intro": ((_any_of("im"),), (_any_of("i"), _any_of("m am")), (_any_of("this it"), _any_of("is s"))),
+    "isname": ((_any_of("is"), _any_of("my"), _any_of("name surname")),),
 }
 # (kind, every word of its alternatives, alternatives): a kind none of whose words occur is out at once.
 _TABLE = tuple((kind, frozenset().union(*(g for alt in alts for g in alt)), alts) for kind, alts in _KEYWORDS.items())
 _ALL_KEYWORDS = frozenset().union(*(words for _, words, _ in _TABLE))
 _CAMEL = re.compile(rb"[a-z][A-Z]")
-UNGATED: frozenset[str] = frozenset({"thanks", "dash", "isname", "header"})
+UNGATED: frozenset[str] = frozenset({"thanks", "dash", "header"})
 
 
 def ascii_words(text: str) -> tuple[bytes, list[bytes]] | None:
