@@ -43,14 +43,15 @@ def test_text_battle_vote_reveal_and_db(server: tuple[str, Path], browser: Any, 
     _battle(page, "What is photosynthesis?")
     pane_a = page.locator("#pane-a-text").inner_text()
     pane_b = page.locator("#pane-b-text").inner_text()
-    assert "photosynthesis" in pane_a.lower() or "photosynthesis" in pane_b.lower() or (pane_a and pane_b)
+    for pane in (pane_a, pane_b):  # an answer beyond the echoed prompt in both panes
+        assert len(pane.replace("What is photosynthesis?", "").strip()) > 40, pane
     assert not any(name.split(" (")[0] in pane_a + pane_b for name in BUILTIN_TEXT)
     page.locator("#vote-model_a-text").click()
     reveal = page.locator("#reveal-text")
     reveal.wait_for(state="visible", timeout=30_000)
     expect(reveal).to_contain_text("Model A:", timeout=15_000)
     shown = reveal.inner_text()
-    assert sum(name in shown for name in BUILTIN_TEXT) == 2 or "local demo" in shown
+    assert sum(name in shown for name in BUILTIN_TEXT) == 2, shown  # both names, and only after the vote
     assert page.locator("#prompt-text textarea").is_disabled()
     shots = Path(os.environ.get("ARENA_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
