@@ -81,6 +81,13 @@ STREAMS: dict[str, list[dict[str, Any] | str]] = {
         "[DONE]",
     ],
     "no_citations": [chunk("Plain answer.", finish="stop"), "[DONE]"],
+    "bad_citations": [
+        chunk("Odd sources [1] [2].", citations="not a list"),
+        chunk(finish="stop", citations=[123, {"no": "url"}, None, WIKI], search_results="nope"),
+        "[DONE]",
+    ],
+    "truncated": [chunk("The answer starts and then the server")],
+    "garbage": [chunk("Fine so far"), "{not json at all"],
 }
 
 
@@ -101,6 +108,8 @@ async def completions(request: Request) -> Response:
         return JSONResponse(
             {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "citations": [BLOG]}
         )
+    if scenario == "hang":
+        await asyncio.sleep(5)
     if scenario == "quota":
         return JSONResponse({"error": {"message": "You exceeded your current quota"}}, status_code=429)
     return StreamingResponse(paced(STREAMS[scenario]), media_type="text/event-stream")
@@ -111,9 +120,9 @@ def server(serve):
     return serve(Starlette(routes=[Route("/{scenario}/v1/chat/completions", completions, methods=["POST"])]))
 
 
-def run(generate, server, scenario: str) -> list[Any]:
+def run(generate, server, scenario: str, **options: Any) -> list[Any]:
     return generate(
-        "openai_search", {"base_url": f"{server.url}/{scenario}/v1", "model": "sonar", "retries": 0}
+        "openai_search", {"base_url": f"{server.url}/{scenario}/v1", "model": "sonar", "retries": 0, **options}
     )
 
 
@@ -158,3 +167,24 @@ def test_errors_are_translated_like_chat(generate, server):
     with pytest.raises(ProviderError) as info:
         run(generate, server, "quota")
     assert info.value.code is ErrorCode.RATE_LIMITED and "exceeded your current quota" in info.value.message
+
+
+def test_malformed_citations_are_skipped_not_fatal(generate, server):
+    chunks = run(generate, server, "bad_citations")
+    assert [c.url for c in citations(chunks)] == [WIKI]  # only the well-formed web URL survives
+    assert chunks[-1] == Finish("stop")
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [("truncated", ErrorCode.MALFORMED),
+                                                    ("garbage", ErrorCode.MALFORMED)])
+def test_broken_streams_fail_with_typed_codes(generate, server, scenario, expected):
+    with pytest.raises(ProviderError) as info:
+        run(generate, server, scenario)
+    assert info.value.code is expected
+    assert "event stream" in info.value.message or "invalid JSON" in info.value.message
+
+
+def test_a_hanging_server_times_out(generate, server):
+    with pytest.raises(ProviderError) as info:
+        run(generate, server, "hang", read_timeout=0.3)
+    assert info.value.code is ErrorCode.TIMEOUT
