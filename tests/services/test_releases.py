@@ -399,6 +399,34 @@ def test_leaderboard_recomputed_from_release_equals_live_board_on_window(make_se
     assert summary["excluded"]["pii_unscrubbable"] >= 1 and summary["excluded"]["withdrawn"] >= 1
 
 
+def test_release_board_equals_the_live_board_when_the_policy_keeps_everything(make_services: Any) -> None:
+    # The live board itself (LeaderboardService, from the maintained counts) against a board recomputed from the
+    # release file: with every voter consenting, nothing flagged and every vote inside the window, they are equal.
+    services = make_services()
+    rng = np.random.default_rng(11)
+    models = ["ngram-storyteller", "wordnet-librarian", "tiny-transformer"]
+    seeds = []
+    for _ in range(300):
+        a, b = rng.choice(3, size=2, replace=False)
+        u, p_a = rng.random(), 0.7 if a < b else 0.3  # the earlier model in the list is the stronger one
+        outcome = "tie" if u < 0.1 else "tie_bothbad" if u < 0.15 else "model_a" if rng.random() < p_a else "model_b"
+        seeds.append(Seed(voter=voter_id(int(rng.integers(10))), model_a=models[a], model_b=models[b],
+                          outcome=outcome, voted_at=T0 + timedelta(minutes=int(rng.integers(0, 24 * 60)))))
+    insert(services, seeds)
+    assert services.leaderboard.recount() == 300  # the counts the vote path maintains, from the same votes
+    live = services.leaderboard.board("text")
+    summary = _service(services).build(until=T0 + timedelta(days=9))
+    assert summary["rows"] == 300 and not summary["excluded"]
+    names, counts = release_pair_counts(Path(summary["path"]), "text")
+    report = rating.rate(counts, bootstrap_rounds=0)
+    recomputed = {name: float(r) for name, r in zip(names, report.rating, strict=True)}
+    assert live["total_votes"] == int(counts.counts.sum()) == 300
+    assert {r["model"]: r["votes"] for r in live["rows"]} == dict(zip(names, report.votes.astype(int).tolist(),
+                                                                         strict=True))
+    for row in live["rows"]:
+        assert abs(row["rating"] - recomputed[row["model"]]) < 1e-3  # the board rounds ratings to 4 decimals
+
+
 def test_media_row_for_missing_file_is_nulled(make_services: Any) -> None:
     services = make_services()
     sha = "ab" * 32
