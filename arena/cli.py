@@ -7,10 +7,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arena.config import load_settings
 from arena.errors import ArenaError
 from arena.release_cli import add_release_commands
+
+if TYPE_CHECKING:
+    from rating.data import PairCounts
 
 
 def _serve(_args: argparse.Namespace) -> int:
@@ -73,7 +77,7 @@ def _leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def _db_counts(arena: str) -> tuple[list[str], object]:
+def _db_counts(arena: str) -> tuple[list[str], PairCounts]:
     from arena.db import repo
     from arena.db.engine import make_engine, make_session_factory
     from arena.services.leaderboard import counts_to_arrays

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, delete, func, select, update
+from sqlalchemy import Select, Text, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -113,7 +113,7 @@ def get_battle(session: Session, battle_id: str, *, for_update: bool = False) ->
     """A battle with its turns, outputs and models loaded (None for an id that cannot exist)."""
     if not plausible_id(battle_id):
         return None
-    stmt: Select[tuple[Battle]] = (
+    stmt: Select[Battle] = (
         select(Battle)
         .where(Battle.id == battle_id)
         .options(selectinload(Battle.turns).selectinload(Turn.outputs),
@@ -400,7 +400,7 @@ def rebuild_pair_counts(session: Session) -> int:
         total += int(n)
     if cells:
         session.execute(
-            PairCount.__table__.insert(),
+            insert(PairCount),
             [{"arena": k[0], "category": k[1], "lo_id": k[2], "hi_id": k[3], "wins_lo": v[0], "wins_hi": v[1],
               "ties": v[2], "bothbad": v[3]} for k, v in cells.items()],
         )

@@ -11,19 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from arena.db.schema import Battle, Model, PairCount, Turn, Vote
 from arena.domain import BattleStatus, Outcome
 
-_BATTLES = Battle.__table__
-_MODEL_A = Model.__table__.alias("model_a")
-_MODEL_B = Model.__table__.alias("model_b")
-_TURNS = Turn.__table__
-_VOTES = Vote.__table__
+_BATTLES = cast(Table, Battle.__table__)
+_MODEL_A = cast(Table, Model.__table__).alias("model_a")
+_MODEL_B = cast(Table, Model.__table__).alias("model_b")
+_TURNS = cast(Table, Turn.__table__)
+_VOTES = cast(Table, Vote.__table__)
 # One round trip: the battle, both models, its turns' prompts (a row per turn) and its vote if it has one.
 _TARGET = (
     select(
@@ -66,7 +66,7 @@ _COUNT_COLUMNS = ("wins_lo", "wins_hi", "ties", "bothbad")
 
 
 def _bump_statement(dialect: Any, column: str) -> Any:
-    table = PairCount.__table__
+    table = cast(Table, PairCount.__table__)
     stmt = dialect.insert(table)
     return stmt.on_conflict_do_update(
         index_elements=["arena", "category", "lo_id", "hi_id"],

@@ -290,9 +290,10 @@ class BattleService:
         try:
             async with asyncio.timeout(self._settings.generation_timeout_s):
                 async for chunk in provider.generate(request):
+                    item: object = chunk
                     if isinstance(chunk, MediaChunk):
-                        chunk = await asyncio.to_thread(self._recorder.store_media, chunk)
-                    await queue.put((side, chunk))
+                        item = await asyncio.to_thread(self._recorder.store_media, chunk)
+                    await queue.put((side, item))
             await queue.put((side, END))
         except ProviderError as exc:
             log.info("model %s failed (%s): %s", model, exc.code.value, exc.message)
@@ -326,7 +327,7 @@ class BattleService:
                 repo.flag_battle(session, ctx.battle_id, "leaked_identity", {"identity": leak})
             for run in runs.values():
                 if run.media is not None:
-                    repo.upsert_media(session, run.media.sha256, run.media.mime, run.media.size, run.media.meta)
+                    repo.upsert_media(session, run.media.sha256, run.media.mime, run.media.size, dict(run.media.meta))
             repo.save_outputs(session, outputs)
             times = {"ready_at": now} if status == BattleStatus.READY else {"ended_at": now}
             repo.set_battle_status(session, ctx.battle_id, status, **times)

@@ -184,7 +184,7 @@ class LeaderboardService:
         feat_a = np.array([[float(sa.get(f, 0) or 0) for f in features] for *_x, sa, _sb in rows])
         feat_b = np.array([[float(sb.get(f, 0) or 0) for f in features] for *_x, _sa, sb in rows])
         fit = fit_style(a_idx, b_idx, outcome, len(ids), ratio_features(feat_a, feat_b), ties="half")
-        out = []
+        out: list[dict[str, Any]] = []
         for i, mid in enumerate(ids):
             model = models[mid]
             if model.status == "retired" or fit.votes[i] < params.min_votes:
