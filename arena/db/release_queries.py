@@ -8,13 +8,14 @@ listening totals of one batch with one query each.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, String, delete, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session, aliased
 
 from arena.db.schema import Battle, Feedback, ListeningEvent, Media, Model, Output, Release, Turn, Vote, Voter
@@ -72,6 +73,30 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def json_decoder() -> Callable[[Any], Any]:
+    """A decoder for JSON columns read as text (`_raw`): each distinct text is parsed once ("[]", "{}", tags).
+
+    A driver that decodes JSON itself (psycopg) hands over objects, which pass through. Decoded values
+    are shared by the rows of one batch, so callers copy them before changing them.
+    """
+    cache: dict[str, Any] = {}
+
+    def decode(raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        value = cache.get(raw, cache)
+        if value is cache:
+            value = cache[raw] = json.loads(raw)
+        return value
+
+    return decode
+
+
+def _raw(column: Any) -> Any:
+    """A JSON column selected as its stored text, without the column type's per-row decoding."""
+    return type_coerce(column, String)
+
+
 # --- windows and batches ---------------------------------------------------------------------------------
 
 
@@ -99,8 +124,8 @@ def window_rows(session: Session, start: datetime, end: datetime, lo: int, hi: i
         select(
             Battle.id, Vote.id, Vote.created_at, Battle.arena, Battle.mode, Battle.voter_id,
             model_a.name, model_b.name, model_a.publish_outputs, model_b.publish_outputs,
-            Battle.pair_probability, Battle.routing, Battle.flags, Vote.outcome, Vote.counted, Vote.flags,
-            Vote.categories, Voter.terms_version, Voter.withdrawn_at, Voter.deleted_at,
+            Battle.pair_probability, _raw(Battle.routing), _raw(Battle.flags), Vote.outcome, Vote.counted,
+            _raw(Vote.flags), _raw(Vote.categories), Voter.terms_version, Voter.withdrawn_at, Voter.deleted_at,
         )
         .join(Battle, Battle.id == Vote.battle_id)
         .join(Voter, Voter.id == Battle.voter_id)
@@ -110,10 +135,11 @@ def window_rows(session: Session, start: datetime, end: datetime, lo: int, hi: i
                Battle.status == "voted")
         .order_by(Vote.id)
     )
+    js = json_decoder()
     return [
         BattleRow(r[0], r[1], aware(r[2]), r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]), float(r[10]),
-                  dict(r[11] or {}), list(r[12] or []), r[13], bool(r[14]), list(r[15] or []),
-                  list(r[16] or []), r[17], r[18] is not None, r[19] is not None)
+                  dict(js(r[11]) or {}), list(js(r[12]) or []), r[13], bool(r[14]), list(js(r[15]) or []),
+                  list(js(r[16]) or []), r[17], r[18] is not None, r[19] is not None)
         for r in session.connection().execute(stmt)
     ]
 
@@ -143,15 +169,16 @@ def battle_details(session: Session, battle_ids: Sequence[str] | Select[Any]) ->
         detail.prompts.append(prompt)
         detail.outputs.append({})
     outputs = (
-        select(Output.turn_id, Output.side, Output.text, Output.citations, Output.media_sha256, Media.mime,
+        select(Output.turn_id, Output.side, Output.text, _raw(Output.citations), Output.media_sha256, Media.mime,
                Output.listened_s)
         .join(Turn, Turn.id == Output.turn_id)
         .outerjoin(Media, Media.sha256 == Output.media_sha256)
         .where(Turn.battle_id.in_(battle_ids))
     )
+    js = json_decoder()
     for turn_id, side, text, citations, sha, mime, listened in conn.execute(outputs):
         battle_id, idx = turn_slot[turn_id]
-        details[battle_id].outputs[idx][side] = OutputRow(text or "", list(citations or []), sha, mime,
+        details[battle_id].outputs[idx][side] = OutputRow(text or "", list(js(citations) or []), sha, mime,
                                                           float(listened or 0.0))
     feedback = select(Feedback.battle_id, Feedback.target, Feedback.text).where(Feedback.battle_id.in_(battle_ids))
     for battle_id, target, text in conn.execute(feedback.order_by(Feedback.id)):
