@@ -438,3 +438,14 @@ def test_media_row_for_missing_file_is_nulled(make_services: Any) -> None:
     assert read_rows(Path(summary["path"]))[0]["turns"][0]["media_a"] is None
     manifest = json.loads((Path(summary["path"]) / "manifest.json").read_text())
     assert manifest["media"] == {"bytes": 0, "files": 0, "missing": 1}
+
+
+def test_json_columns_decoder_parses_text_once_and_passes_decoded_values() -> None:
+    from arena.db.release_queries import json_decoder
+
+    decode = json_decoder()
+    first, again = decode('["overall", "lang:en"]'), decode('["overall", "lang:en"]')
+    assert first == ["overall", "lang:en"] and first is again  # parsed once per batch
+    assert decode('{"lyrics": "la"}') == {"lyrics": "la"} and decode("null") is None and decode(None) is None
+    already = {"board": "vocal"}
+    assert decode(already) is already  # a driver that decodes JSON itself (psycopg)
