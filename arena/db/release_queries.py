@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, String, delete, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session, aliased
@@ -21,9 +21,12 @@ from sqlalchemy.orm import Session, aliased
 from arena.db.schema import Battle, Feedback, ListeningEvent, Media, Model, Output, Release, Turn, Vote, Voter
 
 
-@dataclass(frozen=True, slots=True)
-class BattleRow:
-    """One voted battle of a window with its vote, voter facts and model facts (no text)."""
+class BattleRow(NamedTuple):
+    """One voted battle of a window with its vote, voter facts and model facts (no text).
+
+    Batch rows are named tuples, not frozen dataclasses: as immutable, and made in C (a frozen dataclass
+    sets each of its 20 fields through `object.__setattr__`).
+    """
 
     battle_id: str
     vote_id: int
@@ -47,8 +50,7 @@ class BattleRow:
     deleted: bool
 
 
-@dataclass(frozen=True, slots=True)
-class OutputRow:
+class OutputRow(NamedTuple):
     """One side's answer to one turn, as a release needs it."""
 
     text: str

@@ -13,9 +13,8 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from arena.db.release_queries import BattleDetail, BattleRow, OutputRow
 from arena.privacy import ReleaseCandidate, ReleasedRecord, ReleaseKey
@@ -32,8 +31,7 @@ _LANG_PREFIX = "lang:"
 _HIDDEN_CATEGORIES = frozenset({"overall"})
 
 
-@dataclass(frozen=True, slots=True)
-class RecordLayout:
+class RecordLayout(NamedTuple):
     """What the row builder needs besides the pipeline's output; never published as such."""
 
     voted_at: datetime
