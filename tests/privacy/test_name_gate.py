@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from typing import Any
 from unittest import mock
@@ -43,7 +44,7 @@ NAMES = ("Priya", "Raman", "Jordan", "Blake", "Oluwaseun", "Okafor", "O'Brien", 
 GLUE = (" ", "  ", "\n", "\t", ",", ".", "!", "?", ":", ";", "'", "’", "-", "_", "(", ")", "@", "é", "ſ", "ı",
         "K", "a", "s", "m", "1")
 FRAGMENTS = (*HINTS, *PHRASES, *NAMES, *GLUE, *RELATIONS, *(s + "," for s in SIGNOFFS), *SIGNOFFS)
-CASES = (str, str.lower, str.upper, str.title, str.capitalize)
+CASES: tuple[Callable[[str], str], ...] = (str, str.lower, str.upper, str.title, str.capitalize)
 TEXTS = st.lists(
     st.tuples(st.sampled_from(FRAGMENTS), st.sampled_from(CASES)).map(lambda pair: pair[1](pair[0])), max_size=30
 ).map("".join)
@@ -68,7 +69,8 @@ def test_generated_texts_give_the_same_names(finder: NameFinder, text: str) -> N
 def test_every_cue_phrase_and_relation_gives_the_same_names(finder: NameFinder) -> None:
     signoffs = [f"{s}{end}" for s in SIGNOFFS for end in (",\n", "\n")]
     phrases = (*PHRASES, *(f"my {r} " for r in RELATIONS), *signoffs)
-    shapes = itertools.product(("", "ok. "), ("Priya Raman", "Siobhan"), ("", ".", "!", " here."), (str, str.lower))
+    cases: tuple[Callable[[str], str], ...] = (str, str.lower)
+    shapes = itertools.product(("", "ok. "), ("Priya Raman", "Siobhan"), ("", ".", "!", " here."), cases)
     texts = [f"{pre}{case(phrase)}{name}{post}" for pre, name, post, case in shapes for phrase in phrases]
     found = [finder.find(t) for t in texts]
     assert found == _full(finder, texts)
@@ -101,14 +103,17 @@ def _kinds(text: str) -> AbstractSet[str]:
     return cue_kinds(words[1])
 
 
+def _lexicon(text: str) -> bool:
+    words = ascii_words(text)
+    assert words is not None
+    return lexicon_possible(words[0], words[1], NameLexicon.load_default().lower_first_words)
+
+
 def test_ordinary_prose_skips_the_gated_cues_and_the_lexicon() -> None:
     prose = ("Step 2: consider the case where the input has 40 items. In short, start small and check each step.",
              "Explain the Krebs cycle to a curious teenager in about 120 words.")
-    first = NameLexicon.load_default().lower_first_words
     assert all(_kinds(t) == UNGATED for t in prose)
-    assert not any(lexicon_possible(*words, first) for words in map(ascii_words, prose) if words)
+    assert not any(_lexicon(t) for t in prose)
     assert "intro" in _kinds("Hi, I'm Kenji") and "rel" in _kinds("ask my co-worker")
-    assert lexicon_possible(*ascii_words("ask Jordan"), first)  # type: ignore[misc]
-    assert lexicon_possible(*ascii_words("see JordanBlake"), first)  # type: ignore[misc]
-    assert not lexicon_possible(*ascii_words("ask jordan"), first)  # type: ignore[misc]
+    assert _lexicon("ask Jordan") and _lexicon("see JordanBlake") and not _lexicon("ask jordan")
     assert ascii_words("Grüße, Jörg") is None  # non-ASCII text: the finder runs in full
