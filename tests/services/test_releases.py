@@ -449,3 +449,21 @@ def test_json_columns_decoder_parses_text_once_and_passes_decoded_values() -> No
     assert decode('{"lyrics": "la"}') == {"lyrics": "la"} and decode("null") is None and decode(None) is None
     already = {"board": "vocal"}
     assert decode(already) is already  # a driver that decodes JSON itself (psycopg)
+
+
+def test_release_on_postgres(pg_url: str, make_services: Any) -> None:
+    # The release reads JSON columns as text and decodes them itself; PostgreSQL's driver types them differently.
+    services = make_services(database_url=pg_url)
+    cited = ([{"url": "https://example.org/tides", "title": "Tides", "snippet": "The moon pulls."}], [])
+    seeds = [Seed(voter=voter_id(i % 5), voted_at=T0 + timedelta(minutes=i), citations=[cited],
+                  prompts=[f"Hi, I'm Jordan Blake (jordan.blake@example.org), question {i}"]) for i in range(40)]
+    insert(services, seeds)
+    summary = _service(services).build(until=T0 + timedelta(days=9))
+    assert summary["rows"] == 40 and not summary["excluded"]
+    rows = read_rows(Path(summary["path"]))
+    assert len(rows) == 40
+    text = json.dumps(rows, default=str)
+    assert "Jordan" not in text and "jordan.blake@example.org" not in text and "NAME_1" in text
+    assert rows[0]["turns"][0]["citations_a"][0]["url"] == "https://example.org/tides"
+    names, counts = release_pair_counts(Path(summary["path"]), "text")
+    assert names == ["ngram-storyteller", "wordnet-librarian"] and counts.counts.sum() == 40
