@@ -39,6 +39,12 @@ def _vote_and_reveal(page: Any, arena: str) -> str:
     return str(reveal.inner_text())
 
 
+def _choose(page: Any, dropdown: str, option: str) -> None:
+    """Pick an option of a Gradio dropdown the way a person does: open it, click the option."""
+    page.locator(f"{dropdown} input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
 def _board_votes(base: str, arena: str, category: str = "overall") -> int:
     response = httpx.get(f"{base}/api/leaderboard/{arena}", params={"category": category}, timeout=30)
     assert response.status_code == 200, response.text
@@ -113,9 +119,10 @@ def test_music_vote_needs_listening(server: tuple[str, Path], browser: Any) -> N
     assert (_board_votes(base, "music"), _board_votes(base, "music", "instrumental")) == (1, 1)
     assert _board_votes(base, "music", "vocal") == 0
     page.get_by_role("tab", name="🏆 Leaderboard").click()
-    for box, value in (("#board-arena", "music"), ("#board-category", "instrumental")):
-        page.locator(f"{box} input").fill(value)
-        page.locator(f"{box} input").press("Enter")
+    _choose(page, "#board-arena", "music")
+    expect(page.locator("#board-summary")).to_contain_text("1 counted votes", timeout=30_000)
+    _choose(page, "#board-category", "instrumental")
+    expect(page.locator("#board-category input")).to_have_value("instrumental", timeout=30_000)
     expect(page.locator("#board-summary")).to_contain_text("1 counted votes", timeout=30_000)
     expect(page.locator("#leaderboard-table")).to_contain_text("(local demo)", timeout=30_000)
     page.close()
