@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Row
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena import __version__
@@ -19,7 +20,7 @@ from arena.categories import OVERALL
 from arena.config import LeaderboardSettings
 from arena.db import repo
 from arena.db.engine import write_session
-from arena.db.schema import LeaderboardSnapshot, Model, PairCount
+from arena.db.schema import LeaderboardSnapshot, Model
 from arena.errors import ValidationError
 from arena.tables import LeaderboardRow, leaderboard
 from rating.data import PairCounts
@@ -53,7 +54,7 @@ class BoardParams:
     provisional_votes: int
 
 
-def counts_to_arrays(rows: Sequence[PairCount]) -> tuple[list[int], PairCounts]:
+def counts_to_arrays(rows: Sequence[Row[Any]]) -> tuple[list[int], PairCounts]:
     """Integer-index the models that appear in the counts (sorted by id) and build PairCounts."""
     ids = sorted({r.lo_id for r in rows} | {r.hi_id for r in rows})
     index = {model_id: i for i, model_id in enumerate(ids)}
@@ -119,7 +120,8 @@ class LeaderboardService:
             rows = repo.pair_counts(session, arena, category)
             models = {m.id: m for m in repo.list_models(session)}
             retired = sorted(m.name for m in models.values() if m.status == "retired")
-            digest = _params_hash(repo.counts_hash(rows) + "|retired:" + ",".join(retired), params)
+            vote_set_hash = repo.counts_hash(rows)
+            digest = _params_hash(vote_set_hash + "|retired:" + ",".join(retired), params)
             snapshot = repo.latest_snapshot(session, arena, category, method)
             if snapshot is not None and snapshot.vote_set_hash == digest:
                 return {**json.loads(snapshot.payload), "manifest": snapshot.manifest}
@@ -129,13 +131,13 @@ class LeaderboardService:
                 payload = self._style(arena, category, params, style_rows, models)
             else:
                 payload = self._compute(arena, category, params, rows, models)
-            return self._store(arena, category, method, params, rows, digest, payload)
+            return self._store(arena, category, method, params, vote_set_hash, digest, payload)
 
-    def _store(self, arena: str, category: str, method: str, params: BoardParams, rows: Sequence[PairCount],
+    def _store(self, arena: str, category: str, method: str, params: BoardParams, vote_set_hash: str,
                digest: str, payload: dict[str, Any]) -> dict[str, Any]:
         text = _canonical(payload)
         manifest = {
-            "vote_set_hash": repo.counts_hash(rows), "board_hash": digest,
+            "vote_set_hash": vote_set_hash, "board_hash": digest,
             "payload_sha256": hashlib.sha256(text.encode()).hexdigest(), "code_version": __version__,
             "method": method, "params": asdict(params), "seed": params.seed,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -146,7 +148,7 @@ class LeaderboardService:
                 payload_sha256=manifest["payload_sha256"], manifest=manifest, payload=text))
         return {**payload, "manifest": manifest}
 
-    def _compute(self, arena: str, category: str, params: BoardParams, rows: Sequence[PairCount],
+    def _compute(self, arena: str, category: str, params: BoardParams, rows: Sequence[Row[Any]],
                  models: dict[int, Model]) -> dict[str, Any]:
         ids, counts = counts_to_arrays(rows)
         base: dict[str, Any] = {"arena": arena, "category": category, "method": params.method, "ties": params.ties,
