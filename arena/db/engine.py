@@ -146,11 +146,16 @@ def write_session(factory: sessionmaker[Session]) -> Iterator[Session]:
             raise
 
 
+def bound_engine(factory: sessionmaker[Session]) -> Engine:
+    """The engine a session factory was made for (Core reads and writes go to the same database)."""
+    engine: Engine = factory.kw["bind"]
+    return engine
+
+
 @contextmanager
 def write_connection(factory: sessionmaker[Session]) -> Iterator[Connection]:
     """`write_session` without the ORM: a Core connection in a write transaction (the vote path's hot loop)."""
-    engine: Engine = factory.kw["bind"]
-    with _writer_turn(factory), engine.connect() as conn:
+    with _writer_turn(factory), bound_engine(factory).connect() as conn:
         conn.execution_options(sqlite_immediate=True)
         with conn.begin():
             yield conn

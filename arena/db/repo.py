@@ -28,7 +28,7 @@ from arena.db.schema import (
     Voter,
     utcnow,
 )
-from arena.db.vote_queries import OUTCOME_COLUMN, plausible_id
+from arena.db.vote_queries import COUNT_COLUMNS, OUTCOME_COLUMN, plausible_id
 from arena.domain import BattleStatus, ModelSpec, Outcome
 
 # --- models -----------------------------------------------------------------------------------------------
@@ -393,7 +393,7 @@ def rebuild_pair_counts(session: Session) -> int:
     total = 0
     for arena, a_id, b_id, outcome, cats, n in session.execute(stmt):
         lo, hi = (a_id, b_id) if a_id < b_id else (b_id, a_id)
-        column = ("wins_lo", "wins_hi", "ties", "bothbad").index(OUTCOME_COLUMN[(Outcome(outcome), a_id == lo)])
+        column = COUNT_COLUMNS.index(OUTCOME_COLUMN[(Outcome(outcome), a_id == lo)])
         for category in dict.fromkeys(json.loads(cats) if cats else ()):
             cells.setdefault((arena, str(category), lo, hi), [0, 0, 0, 0])[column] += int(n)
         total += int(n)

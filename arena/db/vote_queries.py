@@ -62,7 +62,7 @@ OUTCOME_COLUMN = {
     (Outcome.TIE_BOTHBAD, True): "bothbad",
     (Outcome.TIE_BOTHBAD, False): "bothbad",
 }
-_COUNT_COLUMNS = ("wins_lo", "wins_hi", "ties", "bothbad")
+COUNT_COLUMNS = ("wins_lo", "wins_hi", "ties", "bothbad")
 
 
 def _bump_statement(dialect: Any, column: str) -> Any:
@@ -77,7 +77,7 @@ def _bump_statement(dialect: Any, column: str) -> Any:
 _BUMPS = {
     (name, column): _bump_statement(dialect, column)
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
-    for column in _COUNT_COLUMNS
+    for column in COUNT_COLUMNS
 }
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arena.categories import categorize
 from arena.db import vote_queries
-from arena.db.engine import write_connection
+from arena.db.engine import bound_engine, write_connection
 from arena.db.schema import utcnow
 from arena.db.vote_queries import CastVote, VoteTarget
 from arena.domain import BattleMode, BattleStatus, Outcome
@@ -99,7 +99,7 @@ class VoteService:
             return _reveal(battle, outcome.value, counted, flags)
 
     def _existing(self, battle_id: str, outcome: Outcome, voter_id: str) -> Reveal:
-        with self.sessions.kw["bind"].connect() as conn:
+        with bound_engine(self.sessions).connect() as conn:
             battle = vote_queries.vote_target(conn, battle_id)
         if battle is None or battle.vote is None:
             raise StorageError("your vote could not be saved; please try again")

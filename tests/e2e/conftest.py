@@ -72,4 +72,3 @@ def browser() -> Iterator[object]:
         instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
-
