@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import select
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.errors import ConfigError, StorageError, UnavailableError
@@ -53,6 +55,24 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def _pg_checkout_check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Discard a pooled PostgreSQL connection the server has already closed, without a round trip.
+
+    An idle connection has nothing to read unless the server ended it: a shutdown or pg_terminate_backend
+    sends a FATAL notice and closes, a crashed server or a cut line leaves an end-of-file; either makes the
+    socket readable. A zero-timeout poll finds that in microseconds, where a pre-ping (SELECT 1) costs a round
+    trip and ~0.1 ms of CPU on every checkout. The pool answers DisconnectionError by connecting afresh.
+    """
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("connection already closed")
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError) as exc:
+        raise DisconnectionError(f"connection socket unusable: {exc}") from exc
+    if readable:
+        raise DisconnectionError("the server closed this idle connection")
+
+
 def _transient_reason(ctx: ExceptionContext) -> str | None:
     """'unreachable' or 'busy' when the error is worth retrying in a moment; None for a real error."""
     if ctx.is_pre_ping:
@@ -84,8 +104,9 @@ def make_engine(url: str) -> Engine:
     """Create the engine for `url`; SQLite gets its folder created and the pragmas installed.
 
     SQLite waits `?timeout=` seconds (default 10) for another writer's lock before giving up. Outages and lock
-    timeouts surface as UnavailableError (HTTP 503) on both backends; PostgreSQL pings pooled connections first,
-    so the first request after the server is back reconnects instead of failing.
+    timeouts surface as UnavailableError (HTTP 503) on both backends; a pooled PostgreSQL connection the server
+    closed is found at checkout (`_pg_checkout_check`), so the first request after the server is back
+    reconnects instead of failing.
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -99,7 +120,8 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas(busy_s))
         event.listen(engine, "begin", _sqlite_begin)
     elif backend == "postgresql":
-        engine = create_engine(url, pool_size=32, max_overflow=32, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=32, max_overflow=32)
+        event.listen(engine, "checkout", _pg_checkout_check)
     else:
         raise ConfigError(f"unsupported database {backend!r}; use sqlite:/// or postgresql+psycopg://")
     event.listen(engine, "handle_error", _translate_transient)

@@ -4,6 +4,10 @@ A vote is the hottest write Arena has (a burst of voters on one process), so thi
 instead of ORM objects: one joined SELECT for the battle, both models, its prompts and any earlier vote,
 then the INSERT, the UPDATE and the upsert of the counts, all in the caller's transaction. The statements
 are built once at import (SQLAlchemy statements are immutable) and take their values as bound parameters.
+
+On PostgreSQL the three writes are one statement (`record_vote`: data-modifying CTEs), one round trip
+instead of three: each statement costs the app's one busy core about 0.12 ms of driver CPU plus
+SQLAlchemy's own, and the vote path is CPU-bound there.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import JSON, Connection, Table, bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from arena.db.schema import Battle, Model, PairCount, Turn, Vote
 from arena.domain import BattleStatus, Outcome
+from arena.errors import StorageError
 
 _BATTLES = cast(Table, Battle.__table__)
 _MODEL_A = cast(Table, Model.__table__).alias("model_a")
@@ -170,3 +175,54 @@ def bump_pair_counts(
         row[column] = delta
         rows.append(row)
     conn.execute(_BUMPS[(conn.dialect.name, column)], rows)
+
+
+# PostgreSQL: the vote, the battle's new status and the count cells in one statement. Every data-modifying
+# CTE runs exactly once and to completion; the UPDATE and the counts key off the vote INSERT's RETURNING, so
+# a unique violation on votes.battle_id (a concurrent duplicate) fails the whole statement and writes nothing.
+_RECORD_VOTE_PG = text("""
+WITH v AS (
+    INSERT INTO votes (battle_id, voter_id, outcome, mode, seconds_to_vote, client_token, counted, flags,
+                       categories, created_at)
+    VALUES (:battle_id, :voter_id, :outcome, :mode, :seconds_to_vote, :client_token, :counted, :flags,
+            :categories, :created_at)
+    RETURNING battle_id
+), b AS (
+    UPDATE battles SET status = :b_status, ended_at = :created_at
+    WHERE id = (SELECT battle_id FROM v)
+    RETURNING id
+), c AS (
+    INSERT INTO pair_counts (arena, category, lo_id, hi_id, wins_lo, wins_hi, ties, bothbad)
+    SELECT :arena, cell.category, :lo_id, :hi_id, :d_wins_lo, :d_wins_hi, :d_ties, :d_bothbad
+    FROM unnest(CAST(:cells AS varchar[])) AS cell(category)
+    WHERE EXISTS (SELECT 1 FROM v)
+    ON CONFLICT (arena, category, lo_id, hi_id) DO UPDATE SET
+        wins_lo = pair_counts.wins_lo + excluded.wins_lo, wins_hi = pair_counts.wins_hi + excluded.wins_hi,
+        ties = pair_counts.ties + excluded.ties, bothbad = pair_counts.bothbad + excluded.bothbad
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM b) AS battles, (SELECT count(*) FROM c) AS cells
+""").bindparams(bindparam("flags", type_=JSON), bindparam("categories", type_=JSON))
+
+
+def record_vote(conn: Connection, values: dict[str, Any], arena: str, a_id: int, b_id: int,
+                outcome: Outcome) -> None:
+    """Insert the vote, close its battle and (when the vote is counted) bump its count cells, in the caller's
+    transaction: one statement on PostgreSQL, three elsewhere. A second vote on the battle raises
+    IntegrityError and writes nothing."""
+    categories: list[str] = list(values["categories"]) if values["counted"] else []
+    if conn.dialect.name != "postgresql":
+        insert_vote(conn, values)
+        close_battle(conn, values["battle_id"], BattleStatus.VOTED, ended_at=values["created_at"])
+        bump_pair_counts(conn, arena, categories, a_id, b_id, outcome)
+        return
+    lo, hi = sorted((a_id, b_id))
+    deltas = dict.fromkeys(COUNT_COLUMNS, 0)
+    deltas[OUTCOME_COLUMN[(outcome, a_id == lo)]] = 1
+    row = conn.execute(_RECORD_VOTE_PG, {
+        **values, "b_status": BattleStatus.VOTED.value, "arena": arena, "lo_id": lo, "hi_id": hi,
+        "cells": list(dict.fromkeys(categories)),  # each cell once: ON CONFLICT may touch a row only once
+        **{f"d_{column}": delta for column, delta in deltas.items()},
+    }).one()
+    if row.battles != 1:  # cannot happen under the caller's row lock; never leave a vote without its status
+        raise StorageError("your vote could not be saved; please try again")

@@ -87,15 +87,11 @@ class VoteService:
             cats = categorize(battle.prompts, battle.routing.get("board"))
             now = utcnow()
             seconds = None if battle.ready_at is None else max(0.0, (now - _aware(battle.ready_at)).total_seconds())
-            vote_queries.insert_vote(conn, {
+            vote_queries.record_vote(conn, {
                 "battle_id": battle_id, "voter_id": voter_id, "outcome": outcome.value, "mode": battle.mode,
                 "seconds_to_vote": seconds, "client_token": client_token, "counted": counted, "flags": flags,
                 "categories": cats, "created_at": now,
-            })
-            vote_queries.close_battle(conn, battle_id, BattleStatus.VOTED, ended_at=now)
-            if counted:
-                vote_queries.bump_pair_counts(conn, battle.arena, cats, battle.model_a_id, battle.model_b_id,
-                                              outcome)
+            }, battle.arena, battle.model_a_id, battle.model_b_id, outcome)
             return _reveal(battle, outcome.value, counted, flags)
 
     def _existing(self, battle_id: str, outcome: Outcome, voter_id: str) -> Reveal:
