@@ -194,9 +194,9 @@ def _chunks(rounds: int, seed: int) -> list[tuple[np.random.SeedSequence, int]]:
     return list(zip(np.random.SeedSequence(seed).spawn(len(sizes)), sizes, strict=True))
 
 
-def build_sampler(prob: Problem) -> MultinomialSampler:
+def build_sampler(prob: Problem, threads: int = 1) -> MultinomialSampler:
     """Sampler over the cell-major cells (all first-model wins, then second-model wins, then ties)."""
-    return MultinomialSampler.build(prob.cells.T.reshape(-1))
+    return MultinomialSampler.build(prob.cells.T.reshape(-1), threads)
 
 
 def resampled_cells(prob: Problem, rounds: int, seed: int) -> Array:

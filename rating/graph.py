@@ -147,8 +147,9 @@ def certificate_edges(
     rated = int(np.sum(comps.labels >= 0))
     if tree.nnz != rated - comps.n_components:
         return None
-    row_of = {(int(a), int(b)): k for k, (a, b) in zip(np.flatnonzero(both), p, strict=True)}
-    edges = [
-        row_of.get((int(a), int(b)), row_of.get((int(b), int(a)), -1)) for a, b in zip(tree.row, tree.col, strict=True)
-    ]
-    return np.asarray(edges, dtype=np.int64)
+    # Row of each two-way pair by its ends, (a, b) written last so it wins over a separate (b, a) row.
+    row_of = np.full((n_models, n_models), -1, dtype=np.int64)
+    rows = np.flatnonzero(both)
+    row_of[p[:, 1], p[:, 0]] = rows
+    row_of[p[:, 0], p[:, 1]] = rows
+    return row_of[tree.row, tree.col]

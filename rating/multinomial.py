@@ -22,6 +22,8 @@ float64 rounding of the tables, draws are exact.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,7 @@ from numpy.typing import NDArray
 from scipy.special import gammaln
 
 IntArray = NDArray[np.int64]
+BLOCK_CELLS = 2048  # Poisson tables are built in fixed blocks of cells (in parallel; same tables for any thread count)
 MU_GAP = 1.5  # Poisson total N - 1.5 sqrt(N): 7 % of rounds redrawn, top-ups of about 1.6 sqrt(N)
 Array = NDArray[np.float64]
 
@@ -73,6 +76,26 @@ class GuidedTable:
         guide = np.cumsum(np.bincount(reach, minlength=int(guide_off[-1]) + 1)[:-1])
         # int32 halves the memory the lookups stream through (tables stay far below 2**31 entries)
         return cls(cdf, seg, guide.astype(np.int32), guide_off, buckets.astype(float))
+
+    @classmethod
+    def concat(cls, parts: Sequence[GuidedTable]) -> GuidedTable:
+        """One table whose segments are those of `parts`, in order (global indices shifted)."""
+        if len(parts) == 1:
+            return parts[0]
+        entry_off = np.cumsum([0] + [len(t.cdf) for t in parts])
+        guide_base = np.cumsum([0] + [len(t.guide) for t in parts])
+        seg = np.concatenate([t.seg[:-1] + o for t, o in zip(parts, entry_off[:-1], strict=True)] + [entry_off[-1:]])
+        guide_off = np.concatenate(
+            [t.guide_off[:-1] + o for t, o in zip(parts, guide_base[:-1], strict=True)] + [guide_base[-1:]]
+        )
+        guide = np.concatenate([t.guide + np.int32(o) for t, o in zip(parts, entry_off[:-1], strict=True)])
+        return cls(
+            np.concatenate([t.cdf for t in parts]),
+            seg.astype(np.int64),
+            guide.astype(np.int32),
+            guide_off.astype(np.int64),
+            np.concatenate([t.buckets for t in parts]),
+        )
 
     def invert(self, u: Array, segment: IntArray | None = None) -> IntArray:
         """Inverse-CDF lookup: the global index of the first entry with ``cdf > u``.
@@ -120,8 +143,24 @@ class GuidedTable:
         return lo
 
 
-def _poisson_tables(lam: Array) -> tuple[GuidedTable, IntArray]:
-    """Guided CDF tables of Poisson(lam_c) for every cell, and each table's first value."""
+def _poisson_tables(lam: Array, threads: int = 1) -> tuple[GuidedTable, IntArray]:
+    """Guided CDF tables of Poisson(lam_c) for every cell, and each table's first value.
+
+    The cells are split into fixed blocks of `BLOCK_CELLS`, each built on its own (on `threads`
+    threads: NumPy releases the GIL in these passes) and joined; the split does not depend on
+    `threads`, so neither do the tables.
+    """
+    blocks = [lam[i : i + BLOCK_CELLS] for i in range(0, len(lam), BLOCK_CELLS)] or [lam]
+    if threads > 1 and len(blocks) > 1:
+        with ThreadPoolExecutor(max_workers=min(threads, len(blocks))) as pool:
+            built = list(pool.map(_poisson_block, blocks))
+    else:
+        built = [_poisson_block(b) for b in blocks]
+    return GuidedTable.concat([t for t, _ in built]), np.concatenate([lo for _, lo in built])
+
+
+def _poisson_block(lam: Array) -> tuple[GuidedTable, IntArray]:
+    """`_poisson_tables` for one block of cells."""
     lo = np.maximum(0.0, np.floor(lam - np.sqrt(82.8 * lam))).astype(np.int64)
     hi = np.ceil(lam + 13.8 + np.sqrt(190.0 + 82.8 * lam)).astype(np.int64)
     hi = np.where(lam > 0, hi, lo)  # an empty cell always draws 0: a one-entry table
@@ -132,7 +171,10 @@ def _poisson_tables(lam: Array) -> tuple[GuidedTable, IntArray]:
     log_lam = np.log(np.maximum(lam, 1e-300))
     # log pmf by the ratio recurrence pmf(k)/pmf(k-1) = lam/k, summed within each segment; the
     # first step of each segment is set so that one global cumulative sum restarts there.
-    step = np.repeat(log_lam, lengths) - np.log(np.maximum(k, 1))
+    log_k = np.log(np.arange(1.0, float(max(int(hi.max()), 1)) + 1.0))  # log 1 .. log max(hi): a lookup
+    step = np.repeat(log_lam, lengths)
+    np.maximum(k, 1, out=k)
+    step -= log_k.take(k - 1)
     first = lo * log_lam - lam - gammaln(lo + 1.0)
     step[start] = 0.0
     rise = np.add.reduceat(step, start)  # log pmf(hi) - log pmf(lo) per segment
@@ -173,10 +215,11 @@ class MultinomialSampler:
     categorical: GuidedTable
 
     @classmethod
-    def build(cls, counts: Array) -> MultinomialSampler:
+    def build(cls, counts: Array, threads: int = 1) -> MultinomialSampler:
         """Prepare a sampler for cells with the given non-negative counts, shape (C,).
 
         Empty cells are allowed (they always draw 0), so callers can keep their own cell layout.
+        `threads` builds the Poisson tables in parallel (the result does not depend on it).
         """
         counts = np.asarray(counts, dtype=float)
         if counts.ndim != 1 or np.any(counts < 0) or not counts.sum() > 0:
@@ -184,7 +227,7 @@ class MultinomialSampler:
         n = round(float(counts.sum()))
         probs = counts / counts.sum()
         mu = max(n - MU_GAP * np.sqrt(n), 0.0)
-        poisson, lo = _poisson_tables(mu * probs)
+        poisson, lo = _poisson_tables(mu * probs, threads)
         cat_cdf = np.cumsum(probs)
         cat_cdf[-1] = np.inf
         categorical = GuidedTable.build(

@@ -183,7 +183,8 @@ def rate(
     prob = make_problem(counts, ties, ridge=ridge)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The bootstrap's sampling tables depend on the counts only: build them during the fit.
-        tables = pool.submit(build_sampler, prob) if bootstrap_rounds > 0 and prob.n_matches > 0 else None
+        need = bootstrap_rounds > 0 and prob.n_matches > 0
+        tables = pool.submit(build_sampler, prob, threads) if need else None
         fit = fit_point(prob, tol=tol)
         sampler = tables.result() if tables is not None else None
     anchor_ok = anchor is not None and prob.comps.labels[anchor[0]] >= 0

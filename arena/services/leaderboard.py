@@ -56,11 +56,10 @@ class BoardParams:
 
 def counts_to_arrays(rows: Sequence[Row[Any]]) -> tuple[list[int], PairCounts]:
     """Integer-index the models that appear in the counts (sorted by id) and build PairCounts."""
-    ids = sorted({r.lo_id for r in rows} | {r.hi_id for r in rows})
-    index = {model_id: i for i, model_id in enumerate(ids)}
-    pairs = np.array([[index[r.lo_id], index[r.hi_id]] for r in rows], dtype=np.int64).reshape(-1, 2)
-    cells = np.array([[r.wins_lo, r.wins_hi, r.ties, r.bothbad] for r in rows], dtype=np.float64).reshape(-1, 4)
-    return ids, PairCounts(n_models=len(ids), pairs=pairs, counts=cells)
+    table = np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, 6)  # one C-level conversion
+    ids, pairs = np.unique(table[:, :2], return_inverse=True)
+    cells = table[:, 2:].astype(np.float64)
+    return [int(i) for i in ids], PairCounts(n_models=len(ids), pairs=pairs.reshape(-1, 2), counts=cells)
 
 
 def _canonical(payload: dict[str, Any]) -> str:

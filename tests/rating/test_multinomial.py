@@ -85,3 +85,22 @@ def test_guided_inversion_equals_binary_search() -> None:
     got = table.invert(flat, which)
     expected = [seg[s] + np.searchsorted(segments[s], v, side="right") for s, v in zip(which, flat, strict=True)]
     assert np.array_equal(got, expected)
+
+
+def test_tables_built_in_blocks_do_not_depend_on_threads() -> None:
+    from rating.multinomial import BLOCK_CELLS, GuidedTable
+
+    rng = np.random.default_rng(4)
+    counts = rng.integers(0, 3000, 2 * BLOCK_CELLS + 77).astype(float)  # three blocks, some empty cells
+    one, many = MultinomialSampler.build(counts, threads=1), MultinomialSampler.build(counts, threads=3)
+    for field in ("cdf", "seg", "guide", "guide_off", "buckets"):
+        assert np.array_equal(getattr(one.poisson, field), getattr(many.poisson, field))
+    assert np.array_equal(one.value_offset, many.value_offset)
+    draws = many.draw(np.random.default_rng(6), 300)
+    assert np.array_equal(draws, one.draw(np.random.default_rng(6), 300))
+    assert np.all(draws.sum(axis=0) == counts.sum()) and np.all(draws[counts == 0] == 0)
+    # Joined blocks invert exactly like one table built over all the segments at once.
+    whole = GuidedTable.build(one.poisson.cdf, one.poisson.seg, np.diff(one.poisson.seg))
+    assert np.array_equal(whole.guide, one.poisson.guide) and np.array_equal(whole.guide_off, one.poisson.guide_off)
+    u = rng.random((len(counts), 50))
+    assert np.array_equal(whole.invert(u), one.poisson.invert(u))
