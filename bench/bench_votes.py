@@ -1,7 +1,9 @@
 """Vote-path load benchmark: many voters vote on READY battles over real HTTP; then every vote is accounted for.
 
 For each database (SQLite, PostgreSQL) and each run the benchmark
-  1. starts the app exactly as shipped (`python app.py`, uvicorn on 127.0.0.1) on a fresh database;
+  1. starts the app exactly as shipped (`python app.py`, uvicorn on 127.0.0.1) on a fresh database
+     (`--app-processes N`: N replicas on N ports sharing the database, requests spread round-robin over
+     them as a load balancer would; the second starts once the first has migrated);
   2. bulk-inserts READY battles (battle + turn + two outputs each) straight into the database, because
      generating them is not what is measured;
   3. warms up, then measures a closed-loop *capacity* phase (C connections voting back to back) and an
@@ -13,6 +15,7 @@ For each database (SQLite, PostgreSQL) and each run the benchmark
      equal, battles marked voted, and the pair counts ('overall') summing to the counted votes.
 
 Usage: python -m bench.bench_votes [--db sqlite postgres] [--runs 3] [--rate 500] [--duration 10]
+       [--app-processes 1]
 Results: JSON (--out) with per-run figures and medians; a log summary.
 """
 
@@ -52,7 +55,7 @@ from bench.harness import (
     summarize_ms,
     write_config,
 )
-from bench.loopclient import LoopbackHttp
+from bench.loopclient import LoopbackHttp, RoundRobin
 
 log = logging.getLogger("bench.votes")
 
@@ -138,7 +141,10 @@ def mark_doubles(jobs: list[VoteJob], fraction: float, rng: np.random.Generator)
     return [VoteJob(j.battle_id, j.voter, j.outcome, bool(f)) for j, f in zip(jobs, flags, strict=True)]
 
 
-async def _post(client: LoopbackHttp, job: VoteJob, tally: Tally) -> tuple[int, dict[str, Any] | None]:
+Client = LoopbackHttp | RoundRobin
+
+
+async def _post(client: Client, job: VoteJob, tally: Tally) -> tuple[int, dict[str, Any] | None]:
     token = job.battle_id[:16]
     body = {"outcome": job.outcome, "voter": job.voter, "client_token": token}
     tally.requests += 1
@@ -151,7 +157,7 @@ async def _post(client: LoopbackHttp, job: VoteJob, tally: Tally) -> tuple[int, 
     return status, answer if status == 200 else None
 
 
-async def cast(client: LoopbackHttp, job: VoteJob, scheduled: float, tally: Tally) -> None:
+async def cast(client: Client, job: VoteJob, scheduled: float, tally: Tally) -> None:
     """Send one vote (twice at once for a double click) and record latency and acknowledgement."""
     sent = time.perf_counter()
     if job.double:
@@ -169,7 +175,7 @@ async def cast(client: LoopbackHttp, job: VoteJob, scheduled: float, tally: Tall
         tally.votes += 1
 
 
-async def closed_loop(client: LoopbackHttp, jobs: Iterator[VoteJob], concurrency: int, duration_s: float,
+async def closed_loop(client: Client, jobs: Iterator[VoteJob], concurrency: int, duration_s: float,
                       tally: Tally) -> float:
     """`concurrency` workers vote back to back for `duration_s`; returns the elapsed seconds."""
     start = time.perf_counter()
@@ -186,7 +192,7 @@ async def closed_loop(client: LoopbackHttp, jobs: Iterator[VoteJob], concurrency
     return time.perf_counter() - start
 
 
-async def open_loop(client: LoopbackHttp, jobs: Iterator[VoteJob], rate: float, duration_s: float,
+async def open_loop(client: Client, jobs: Iterator[VoteJob], rate: float, duration_s: float,
                     max_inflight: int, tally: Tally) -> float:
     """Votes scheduled every 1/rate s for `duration_s`, at most `max_inflight` open; seconds until all answered.
 
@@ -264,7 +270,7 @@ def _ok(check: dict[str, Any]) -> bool:
             and check["pair_count_total"] == check["counted_votes"])
 
 
-def _phases(client: LoopbackHttp, feed: Iterator[VoteJob], args: argparse.Namespace
+def _phases(client: Client, feed: Iterator[VoteJob], args: argparse.Namespace
             ) -> list[tuple[str, Callable[[Tally], Awaitable[float]]]]:
     """The measured phases: closed-loop capacity, then one open-loop phase per --rate."""
     phases: list[tuple[str, Callable[[Tally], Awaitable[float]]]] = [
@@ -274,27 +280,34 @@ def _phases(client: LoopbackHttp, feed: Iterator[VoteJob], args: argparse.Namesp
     return phases
 
 
-async def drive(app: AppProcess, jobs: list[VoteJob], args: argparse.Namespace, profile: Path | None
+async def drive(apps: list[AppProcess], jobs: list[VoteJob], args: argparse.Namespace, profile: Path | None
                 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Warm-up then the measured phases against a running app; (phase reports, acknowledged votes)."""
     acked: dict[str, str] = {}
     feed = iter(jobs)
     report: dict[str, Any] = {}
-    client = LoopbackHttp(app.port, max_connections=args.max_inflight)
+    client: Client = LoopbackHttp(apps[0].port, max_connections=args.max_inflight)
+    if len(apps) > 1:
+        client = RoundRobin([LoopbackHttp(app.port, max_connections=args.max_inflight) for app in apps])
     try:
         await closed_loop(client, feed, args.concurrency, args.warmup, Tally(acked))
         for name, run in _phases(client, feed, args):
             tally = Tally(acked)
-            spy = _py_spy(app.pid, profile, name, args.duration) if profile else None
-            app_cpu, client_cpu = cpu_seconds(app.pid), time.process_time()
+            spy = _py_spy(apps[0].pid, profile, name, args.duration) if profile else None
+            app_cpu, client_cpu = _app_cpu(apps), time.process_time()
             elapsed = await run(tally)
-            report[name] = phase_report(tally, elapsed, cpu_seconds(app.pid) - app_cpu,
+            report[name] = phase_report(tally, elapsed, _app_cpu(apps) - app_cpu,
                                         time.process_time() - client_cpu)
             if spy is not None:
                 spy.wait(timeout=60)
     finally:
         await client.aclose()
     return report, acked
+
+
+def _app_cpu(apps: list[AppProcess]) -> float:
+    """CPU seconds used so far by every app process together."""
+    return sum(cpu_seconds(app.pid) for app in apps)
 
 
 def _py_spy(pid: int, folder: Path, phase: str, duration: float) -> subprocess.Popen[bytes]:
@@ -318,18 +331,21 @@ def run_once(backend: str, args: argparse.Namespace, seed: int, profile: Path | 
         names = [f"bench-model-{k:02d}" for k in range(args.models)]
         config = write_config(root / "arena.toml", openai_models("http://127.0.0.1:9/v1", names), sections)
         db_url = stack.enter_context(postgres_database(args.pg_url) if backend == "postgres" else nullcontext(""))
-        app = AppProcess(root / "data", database_url=db_url, config=config).start()
-        stack.callback(app.stop)
-        app.wait_ready()
+        apps: list[AppProcess] = []
+        for _ in range(args.app_processes):  # one after the other: the first migrates the fresh database
+            app = AppProcess(root / "data", database_url=db_url, config=config).start()
+            stack.callback(app.stop)
+            apps.append(app.wait_ready())
         engine = create_engine(db_url or f"sqlite:///{root / 'data' / 'arena.db'}")
         stack.callback(engine.dispose)
         prepared = time.perf_counter()
         jobs = mark_doubles(prepare_battles(engine, args.battles, args.voters, rng), args.double_fraction, rng)
         log.info("%s: %d READY battles inserted in %.1f s", backend, len(jobs), time.perf_counter() - prepared)
-        report, acked = asyncio.run(drive(app, jobs, args, profile))
-        app.stop()
+        report, acked = asyncio.run(drive(apps, jobs, args, profile))
+        for app in apps:
+            app.stop()
         check = verify(engine, acked)
-    result = {"backend": backend, "seed": seed, "phases": report, "integrity": check, "integrity_ok": _ok(check)}
+    result = {"backend": backend, "seed": seed, "app_processes": args.app_processes, "phases": report, "integrity": check, "integrity_ok": _ok(check)}
     for name, phase in report.items():
         log.info("%s %s: %.0f votes/s, latency p50 %.1f p95 %.1f p99 %.1f ms, app %.2f cores (%.1f ms CPU/vote), "
                  "unsent %d, load %.1f, %s", backend, name, phase["votes_per_s"], phase["latency_ms"]["p50"],
@@ -357,6 +373,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, nargs="+", default=[500.0], help="fixed-rate phases: votes/s")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured phase")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up (not reported)")
+    parser.add_argument("--app-processes", type=int, default=1,
+                        help="app replicas sharing the database (requests spread round-robin; CPU summed)")
     parser.add_argument("--concurrency", type=int, default=32, help="capacity phase: connections")
     parser.add_argument("--max-inflight", type=int, default=256, help="fixed-rate phase: cap on open requests")
     parser.add_argument("--battles", type=int, default=25_000, help="READY battles prepared per run")

@@ -73,3 +73,24 @@ def _content_length(head: bytes) -> int:
         raise OSError("response without Content-Length (chunked bodies are not supported by this client)")
     end = lowered.find(b"\r\n", at + len(_CONTENT_LENGTH))
     return int(lowered[at + len(_CONTENT_LENGTH):end].strip())
+
+
+class RoundRobin:
+    """Spreads requests over several app processes (one LoopbackHttp each), as a load balancer in front of
+    replicas would: request k goes to process k mod n, so the two copies of a double click reach different
+    processes."""
+
+    def __init__(self, clients: list[LoopbackHttp]) -> None:
+        self._clients = clients
+        self._next = 0
+
+    async def post_json(self, path: str, payload: Any) -> tuple[int, Any]:
+        """As LoopbackHttp.post_json, on the next process in turn."""
+        client = self._clients[self._next]
+        self._next = (self._next + 1) % len(self._clients)
+        return await client.post_json(path, payload)
+
+    async def aclose(self) -> None:
+        """Close every client's idle connections."""
+        for client in self._clients:
+            await client.aclose()
