@@ -23,6 +23,22 @@ def test_each_round_equals_an_exact_fit_of_its_counts(llmfao_rows, counts_from) 
         assert np.max(np.abs(center(prob, exact.theta) - boot.theta[:, j])) < 2e-6
 
 
+def test_single_precision_steering_never_decides_convergence(arena_counts, monkeypatch) -> None:
+    import rating.bootstrap as boot_mod
+
+    _, pc = arena_counts
+    prob = make_problem(pc)
+    fit = fit_point(prob)
+    steered = bootstrap(prob, fit, 100, seed=2)
+    monkeypatch.setattr(boot_mod, "COARSE_FACTOR", np.inf)  # double precision in every iteration
+    exact = bootstrap(prob, fit, 100, seed=2)
+    assert steered.dropped == exact.dropped == 0
+    assert steered.max_grad_norm <= 1e-7 and exact.max_grad_norm <= 1e-7
+    # Both stop within the tolerance of the same per-round MLE (about 1e-4 Elo apart).
+    assert np.max(np.abs(steered.theta - exact.theta)) < 5e-6
+    assert not np.array_equal(steered.theta, exact.theta)  # the steering really ran
+
+
 def test_seeded_and_independent_of_threads(llmfao_rows, counts_from) -> None:
     _, pc = counts_from(llmfao_rows)
     prob = make_problem(pc)
