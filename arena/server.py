@@ -19,6 +19,7 @@ from arena.scheduler import JobRunner
 from arena.services.container import Services, build_services
 from arena.ui.app import CSS, build_ui
 from arena.ui.present import LISTEN_JS
+from arena.vote_route import VoteFastPath
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     app = FastAPI(title="Arena", version="0.1.0", lifespan=lifespan)
     app.state.services = services
+    app.add_middleware(VoteFastPath, services=services)
     install_error_handlers(app)
     app.include_router(build_api(services))
     app.include_router(build_admin_api(services))

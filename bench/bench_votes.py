@@ -345,7 +345,8 @@ def run_once(backend: str, args: argparse.Namespace, seed: int, profile: Path | 
         for app in apps:
             app.stop()
         check = verify(engine, acked)
-    result = {"backend": backend, "seed": seed, "app_processes": args.app_processes, "phases": report, "integrity": check, "integrity_ok": _ok(check)}
+    result = {"backend": backend, "seed": seed, "app_processes": args.app_processes, "phases": report,
+              "integrity": check, "integrity_ok": _ok(check)}
     for name, phase in report.items():
         log.info("%s %s: %.0f votes/s, latency p50 %.1f p95 %.1f p99 %.1f ms, app %.2f cores (%.1f ms CPU/vote), "
                  "unsent %d, load %.1f, %s", backend, name, phase["votes_per_s"], phase["latency_ms"]["p50"],
