@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from arena.release_files import (
     COLUMNS,
@@ -112,3 +115,33 @@ def test_card_documents_fields_policy_and_loading() -> None:
     for column in COLUMNS:
         assert f"`{column}" in card or f", {column}`" in card
     assert render_card(manifest) == card
+
+
+def _stdlib_line(row: dict[str, Any]) -> str:
+    """What json_line wrote with the standard library before it used orjson."""
+    ordered = {name: row[name] for name in COLUMNS}
+    return json.dumps(ordered, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                      default=lambda v: v.strftime("%Y-%m-%dT%H:%M:%SZ")) + "\n"
+
+
+def test_json_lines_are_the_standard_librarys_bytes() -> None:
+    every_char = "".join(chr(c) for c in range(0x300)) + "\u2028\u2029\ufeff\U0001f600\U0010ffff\"\\/"
+    rows = [_row(i, music=i == 1) for i in range(3)]
+    rows[0]["turns"][0]["prompt"] = every_char
+    rows[2]["feedback"][0]["text"] = every_char[::-1]
+    rows[2]["pair_probability"], rows[2]["time"] = 0.123456789012345, None
+    shuffled = dict(reversed(list(rows[1].items())))  # key order comes from the schema, not the dict
+    for row in (*rows, shuffled):
+        assert json_line(row) == _stdlib_line(row)
+        assert json.loads(json_line(row)) == json.loads(_stdlib_line(row))
+    tiny = {**rows[1], "pair_probability": 1e-7}
+    assert json.loads(json_line(tiny))["pair_probability"] == 1e-7  # the same value ("1e-7" for "1e-07")
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_json_lines_refuse_non_finite_floats(value: float) -> None:
+    row = _row(0, music=True)
+    for where in ("pair_probability", "time_bucket_hours", "music"):
+        bad = {**row, "music": {**row["music"], "listened_s_a": value}} if where == "music" else {**row, where: value}
+        with pytest.raises(ValueError):
+            json_line(bad)
