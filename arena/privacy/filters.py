@@ -78,6 +78,10 @@ class Keep:
     counts: Mapping[str, int] = field(default_factory=dict)
 
 
+# The plain "pass it on" answer, shared (Keep is frozen): filters answer it for almost every record.
+KEEP = Keep()
+
+
 @dataclass(frozen=True)
 class Withhold:
     reason: ReasonCode
@@ -109,7 +113,7 @@ class DeletedFilter:
     name: str = "deleted"
 
     def __call__(self, record: ReleaseCandidate) -> Decision:
-        return Withhold(ReasonCode.DELETED) if record.deleted else Keep()
+        return Withhold(ReasonCode.DELETED) if record.deleted else KEEP
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ class WithdrawnFilter:
     name: str = "withdrawn"
 
     def __call__(self, record: ReleaseCandidate) -> Decision:
-        return Withhold(ReasonCode.WITHDRAWN) if record.voter_withdrawn else Keep()
+        return Withhold(ReasonCode.WITHDRAWN) if record.voter_withdrawn else KEEP
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ class TermsFilter:
             return Withhold(ReasonCode.NO_TERMS)
         if self.releasable_versions and version not in self.releasable_versions:
             return Withhold(ReasonCode.TERMS_OUTDATED, detail=version)
-        return Keep()
+        return KEEP
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,7 @@ class FlagFilter:
             if action is FlagAction.WITHHOLD:
                 return Withhold(reason, detail=flag)
             marks.append(reason)
-        return Mark(marks[0], tuple(marks[1:])) if marks else Keep()
+        return Mark(marks[0], tuple(marks[1:])) if marks else KEEP
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ class ScrubFilter:
         if not result.ok:
             return Withhold(ReasonCode.PII_UNSCRUBBABLE, detail=str(result.reason))
         if not result.found and result.texts == tuple(flat):
-            return Keep()  # nothing replaced: the record passes on as it is
+            return KEEP  # nothing replaced: the record passes on as it is
         texts, pos = {}, 0
         for key in keys:
             n = len(record.texts[key])
@@ -207,7 +211,7 @@ class FieldsGuardFilter:
             values = value if isinstance(value, list | tuple) else (value,)
             if any(isinstance(v, str) and detects(v) for v in values):
                 return Withhold(ReasonCode.PII_IN_FIELDS, detail=key)
-        return Keep()
+        return KEEP
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ lowercase form is one of the text's lowercase words:
 - intro: "Im", or "I" with "m" ("I'm") or "am", or "this|it" with "is" or "s" ("it's"), before spaces;
 - isname: "is", "my" and "name" or "surname" ("X is my first name").
 
-The kinds thanks, dash and header are not gated here (their hint tests are one substring each).
+The kinds thanks, dash and header are not gated here (their hint tests are one substring each); the
+finder skips the header cue on a text with no newline that does not start with a header word (its
+pattern starts with a multiline ``^``).
 
 The lexicon pass looks only at tokens whose capitalised form is a census first name of three letters or
 more. Census names are letters only, so on ASCII text such a token is ``[A-Z][a-z]+`` (no apostrophe or
@@ -35,8 +37,8 @@ capitalised form occurs in the text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Set
+from functools import lru_cache
 
 _WORD_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 _NON_WORD = bytes(range(256)).translate(None, _WORD_BYTES)
@@ -72,7 +74,9 @@ _KEYWORDS: Mapping[str, tuple[tuple[frozenset[bytes], ...], ...]] = {
 # (kind, every word of its alternatives, alternatives): a kind none of whose words occur is out at once.
 _TABLE = tuple((kind, frozenset().union(*(g for alt in alts for g in alt)), alts) for kind, alts in _KEYWORDS.items())
 _ALL_KEYWORDS = frozenset().union(*(words for _, words, _ in _TABLE))
-_CAMEL = re.compile(rb"[a-z][A-Z]")
+# ASCII letters to "a" (lowercase) and "A" (uppercase), every other byte as it is: a camel-case pair
+# (``[a-z][A-Z]``) is then the substring "aA", found without a regex scan.
+_CASE_SHAPE = bytes.maketrans(_UPPER + _UPPER.lower(), b"A" * 26 + b"a" * 26)
 UNGATED: frozenset[str] = frozenset({"thanks", "dash", "header"})
 
 
@@ -87,8 +91,12 @@ def ascii_words(text: str) -> tuple[bytes, list[bytes]] | None:
 def cue_kinds(text_words: list[bytes]) -> Set[str]:
     """The cue kinds that can match a text with these lowercase words."""
     words = _ALL_KEYWORDS.intersection(text_words)
-    if not words:
-        return UNGATED
+    return _kinds_of(words) if words else UNGATED
+
+
+@lru_cache(maxsize=4096)
+def _kinds_of(words: frozenset[bytes]) -> frozenset[str]:
+    """The cue kinds the keywords `words` (a subset of `_ALL_KEYWORDS`) allow; texts share few such subsets."""
     kinds = set(UNGATED)
     for kind, touched, alternatives in _TABLE:
         if words.isdisjoint(touched):
@@ -97,11 +105,11 @@ def cue_kinds(text_words: list[bytes]) -> Set[str]:
             if all(not words.isdisjoint(group) for group in alternative):
                 kinds.add(kind)
                 break
-    return kinds
+    return frozenset(kinds)
 
 
 def lexicon_possible(raw: bytes, text_words: list[bytes], first_names: frozenset[bytes]) -> bool:
     """False only when no token of the text is a first name; `first_names` are lowercase, 3+ letters."""
-    if _CAMEL.search(raw) is not None:
-        return True
+    if b"aA" in raw.translate(_CASE_SHAPE):
+        return True  # a camel-case pair
     return any(word.capitalize() in raw for word in first_names.intersection(text_words))

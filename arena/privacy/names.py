@@ -43,6 +43,8 @@ _SIGNOFF_COMMA = (
     "best|best regards|kind regards|warm regards|warmest regards|regards|cheers|sincerely|yours truly|"
     "yours sincerely|yours|love|respectfully|all the best|take care|best wishes|warmly|thx"
 )
+# Mail and commit headers; the header cue matches one at the start of a line.
+_HEADER_WORDS = ("From", "To", "Cc", "Bcc", "Reply-To", "Author", "Signed-off-by", "Co-authored-by")
 _RUN = rf"(?P<name>{TOKEN}(?:[ ]{TOKEN}){{0,2}})(?![\w@])"
 _CUES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # (kind, lowercase substrings one of which must occur, cue before the name, lookahead after the name)
@@ -114,7 +116,7 @@ _CUES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("dash", ("--", "—", "–"), r"^[ \t]*(?:--|—|–)[ \t]*", r"(?=\s*\Z)"),
     ("selfref", (" here",), r"^[ \t]*", r"(?=[ \t]+here[:,!.])"),
     ("isname", ("is my ",), "", r"(?=[ \t]+is my (?:name|first name|last name|surname)\b)"),
-    ("header", (":",), r"^(?:From|To|Cc|Bcc|Reply-To|Author|Signed-off-by|Co-authored-by)[ \t]*:[ \t]*", ""),
+    ("header", (":",), r"^(?:" + "|".join(_HEADER_WORDS) + r")[ \t]*:[ \t]*", ""),
     (
         "intro",
         ("i'm", "i’m", "i am", "im ", "this is", "it's", "it is"),
@@ -255,6 +257,10 @@ class NameFinder:
                 continue  # this cue's keyword is not a word of the text
             if kind == "title":
                 if _TITLE_HINTS.search(text) is None:
+                    continue
+            elif kind == "header" and possible is not None:
+                # The pattern starts with "^" (multiline) and a header word: at the text's start or after a newline.
+                if ":" not in text or ("\n" not in text and not text.startswith(_HEADER_WORDS)):
                     continue
             elif (kind == "vocative" and "," not in lower) or not any(map(lower.__contains__, hints)):
                 continue  # every vocative hint ends with ","

@@ -117,3 +117,14 @@ def test_ordinary_prose_skips_the_gated_cues_and_the_lexicon() -> None:
     assert "intro" in _kinds("Hi, I'm Kenji") and "rel" in _kinds("ask my co-worker")
     assert _lexicon("ask Jordan") and _lexicon("see JordanBlake") and not _lexicon("ask jordan")
     assert ascii_words("Grüße, Jörg") is None  # non-ASCII text: the finder runs in full
+
+
+def test_header_cue_gate_gives_the_same_names(finder: NameFinder) -> None:
+    headers = ("From", "To", "Cc", "Bcc", "Reply-To", "Author", "Signed-off-by", "Co-authored-by")
+    shapes = itertools.product(headers, ("", "ok ", "ok\n", "\n", "Re: x\n"), (":", " :", "\t:"),
+                               (" Priya Raman", "Siobhan", " jordan"), ("", "\nStep 1: more", "."))
+    texts = [f"{pre}{header}{colon}{name}{post}" for header, pre, colon, name, post in shapes]
+    found = [finder.find(t) for t in texts]
+    assert found == _full(finder, texts)
+    assert sum(bool(f) for f in found) > len(texts) // 4
+    assert finder.find("To: Siobhan") and finder.find("ok\nFrom: Priya Raman")  # at the start, after a newline
