@@ -11,6 +11,7 @@
      votes table in one pass.
 
 Usage:  python -m bench.bench_board --battles 1000000 --models 100 --repeats 5
+        (--data DIR keeps the seeded database there; --reuse times it again without seeding)
 Results: one JSON object on the log (and in --out when given).
 """
 
@@ -91,13 +92,21 @@ def stale_vote(services: Any, model_ids: list[int], rng: np.random.Generator) ->
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Seed, then time refresh and recount; medians over --repeats."""
-    data = Path(tempfile.mkdtemp(prefix="arena-bench-board-"))
+    data = args.data or Path(tempfile.mkdtemp(prefix="arena-bench-board-"))
+    reuse = args.reuse and (data / "arena.db").exists()
     services = build_services(Settings(data_dir=data))
     rng = np.random.default_rng(args.seed)
     try:
         t = time.perf_counter()
-        model_ids = seed(services, args.battles, args.models, args.voters, rng)
-        log.info("seeded in %.1f s", time.perf_counter() - t)
+        if reuse:  # the database --data holds from an earlier run (with its extra stale votes)
+            names = [f"bench-model-{k:03d}" for k in range(args.models)]
+            with write_session(services.sessions) as session:
+                ids = repo.ensure_models(session, names, "text")
+            model_ids = [ids[n] for n in names]
+            log.info("reusing the seeded database in %s", data)
+        else:
+            model_ids = seed(services, args.battles, args.models, args.voters, rng)
+            log.info("seeded in %.1f s", time.perf_counter() - t)
         refresh, refresh_cpu, recount = [], [], []
         for _ in range(args.repeats):
             stale_vote(services, model_ids, rng)
@@ -130,6 +139,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--data", type=Path, default=None, help="data folder (default: a new temporary one)")
+    parser.add_argument("--reuse", action="store_true", help="time the database already seeded in --data")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     result = run(args)
