@@ -3,7 +3,9 @@
 Setup: bench/fake_openai_server.py runs as its own process and streams every answer at a fixed pace
 (first token after --ttft-ms, then one token every --interval-ms); two catalogue models with provider
 `openai_chat` point at it (written to an ARENA_CONFIG TOML). The app runs as shipped (`python app.py`).
-All N battles are started at once through POST /api/battles; each must come back `ready`.
+All N battles are started at once through POST /api/battles (or, with `--ramp-s S`, one every S/N seconds:
+arrivals spread over S seconds, with streams long enough that all N are in flight together - the reported
+`peak_battles_streaming` says how many were); each must come back `ready`.
 
 What is reported (per output = one side of one battle, matched to the fake server's own record of that
 request by prompt and model):
@@ -14,7 +16,9 @@ request by prompt and model):
                       the app's work before it asks the model (validation, DB insert, thread hops).
   * overhead_ms     - per battle: the client's whole request time minus the slower side's stream time at
                       the server: everything the app adds end to end.
-Usage: python -m bench.bench_battles [--battles 200] [--runs 3] [--db sqlite|postgres]
+  * peak_battles_streaming - the most battles with both sides streaming at the model server at one moment.
+Usage: python -m bench.bench_battles [--battles 200] [--runs 3] [--db sqlite|postgres] [--ramp-s 0]
+       [--tokens 20] [--interval-ms 50] [--py-spy FOLDER]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -93,14 +98,17 @@ class FakeServerProcess:
             self.proc.wait(timeout=15)
 
 
-async def start_battles(app_url: str, count: int, tag: str) -> list[dict[str, Any]]:
-    """POST `count` battles at once; each record has prompt, send/finish wall times, status and body."""
+async def start_battles(app_url: str, count: int, tag: str, ramp_s: float = 0.0) -> list[dict[str, Any]]:
+    """POST `count` battles at once (or the i-th after i*ramp_s/count seconds); each record has prompt,
+    send/finish wall times, status and body."""
     limits = httpx.Limits(max_connections=count + 8, max_keepalive_connections=count + 8)
     async with httpx.AsyncClient(base_url=app_url, limits=limits, timeout=300.0, trust_env=False) as client:
 
         async def one(i: int) -> dict[str, Any]:
             prompt = f"{tag} battle {i}: describe a lighthouse in two sentences."
             body = {"arena": "text", "prompt": prompt, "voter": f"{tag}-voter-{i:05d}"}
+            if ramp_s > 0:
+                await asyncio.sleep(i * ramp_s / count)
             sent = time.time()
             try:
                 response = await client.post("/api/battles", json=body)
@@ -146,6 +154,11 @@ def analyse(battles: list[dict[str, Any]], outputs: list[dict[str, Any]], server
             stream_s = max(s["finished"] - s["received"] for s in sides)
             overhead.append((battle["done"] - battle["sent"] - stream_s) * 1000.0)
     ready = sum(1 for b in battles if b["http"] == 200 and b["body"].get("status") == "ready")
+    streaming = []  # per battle: the span during which both of its sides were streaming at the server
+    for prompt in {b["prompt"] for b in battles}:
+        sides = [s for s in server if s["prompt"] == prompt and s["finished"] is not None]
+        if len(sides) == 2:
+            streaming.append((max(s["received"] for s in sides), min(s["finished"] for s in sides)))
     errors: dict[str, int] = {}
     for out in outputs:
         if out["error"]:
@@ -154,10 +167,21 @@ def analyse(battles: list[dict[str, Any]], outputs: list[dict[str, Any]], server
         "battles": len(battles), "ready": ready, "http_statuses": _count(b["http"] for b in battles),
         "output_errors": errors, "server_requests": len(server),
         "app_ttft_ms": summarize_ms(app_ttft), "dispatch_ms": summarize_ms(dispatch),
-        "overhead_ms": summarize_ms(overhead),
+        "overhead_ms": summarize_ms(overhead), "peak_battles_streaming": peak_overlap(streaming),
         "first_chunk_ms": summarize_ms([o["first_chunk_ms"] for o in outputs if o["first_chunk_ms"] is not None]),
         "server_ttft_ms": summarize_ms([s["server_ttft_ms"] for s in server if s["server_ttft_ms"] is not None]),
     }
+
+
+def peak_overlap(spans: list[tuple[float, float]]) -> int:
+    """The largest number of (start, end) spans that contain one common moment."""
+    edges = sorted([(start, 1) for start, end in spans if end > start] + [(end, -1) for start, end in spans
+                                                                            if end > start])
+    peak = live = 0
+    for _moment, step in edges:  # at equal times an end (-1) sorts before a start (+1): touching is not overlap
+        live += step
+        peak = max(peak, live)
+    return peak
 
 
 def _count(values: Any) -> dict[str, int]:
@@ -181,24 +205,39 @@ def run_once(args: argparse.Namespace, index: int) -> dict[str, Any]:
         app.wait_ready()
         asyncio.run(start_battles(app.url, 4, f"warmup{index}"))
         fake.reset()
+        spy = _py_spy(app.pid, args.py_spy, index) if args.py_spy and index == 0 else None
         cpu = cpu_seconds(app.pid)
         started = time.perf_counter()
-        battles = asyncio.run(start_battles(app.url, args.battles, f"run{index}"))
+        battles = asyncio.run(start_battles(app.url, args.battles, f"run{index}", args.ramp_s))
         wall = time.perf_counter() - started
         app_cpu = cpu_seconds(app.pid) - cpu
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its profile when interrupted
+            spy.wait(timeout=60)
         server = fake.stats()
         app.stop()
         outputs = load_outputs(db_url or f"sqlite:///{root / 'data' / 'arena.db'}")
     run_prompts = {b["prompt"] for b in battles}
     result = analyse(battles, [o for o in outputs if o["prompt"] in run_prompts], server)
-    result.update(wall_s=wall, app_cpu_s=app_cpu, all_complete=result["ready"] == args.battles,
-                  loadavg_1m=os.getloadavg()[0])
+    result.update(wall_s=wall, app_cpu_s=app_cpu, app_cpu_ms_per_battle=app_cpu * 1000.0 / max(args.battles, 1),
+                  all_complete=result["ready"] == args.battles, loadavg_1m=os.getloadavg()[0],
+                  ramp_s=args.ramp_s)
     log.info("run %d: %d/%d ready in %.2f s (app CPU %.1f s); app TTFT p50 %.1f p99 %.1f ms; dispatch p50 %.1f "
-             "p99 %.1f ms; overhead p50 %.1f p99 %.1f ms; %s %s", index, result["ready"], args.battles, wall,
+             "p99 %.1f ms; overhead p50 %.1f p99 %.1f ms; peak streaming %d; load %.1f; %s %s", index,
+             result["ready"], args.battles, wall,
              app_cpu, result["app_ttft_ms"]["p50"], result["app_ttft_ms"]["p99"], result["dispatch_ms"]["p50"],
              result["dispatch_ms"]["p99"], result["overhead_ms"]["p50"], result["overhead_ms"]["p99"],
-             result["http_statuses"], result["output_errors"])
+             result["peak_battles_streaming"], result["loadavg_1m"], result["http_statuses"], result["output_errors"])
     return result
+
+
+def _py_spy(pid: int, folder: Path, index: int) -> subprocess.Popen[bytes]:
+    """Sample the app with py-spy (GIL holder, raw collapsed stacks) until stopped."""
+    folder.mkdir(parents=True, exist_ok=True)
+    exe = Path(sys.executable).with_name("py-spy")
+    command = [str(exe) if exe.exists() else "py-spy", "record", "--pid", str(pid), "--rate", "250", "--format",
+               "raw", "--nonblocking", "--gil", "--output", str(folder / f"battles-run{index}-{pid}.txt")]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -210,7 +249,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ttft-ms", type=float, default=100.0, help="fake model: time to first token")
     parser.add_argument("--tokens", type=int, default=20, help="fake model: tokens per answer")
     parser.add_argument("--interval-ms", type=float, default=50.0, help="fake model: time between tokens")
+    parser.add_argument("--ramp-s", type=float, default=0.0,
+                        help="spread the starts over this many seconds (0: all at once)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_ADMIN_URL)
+    parser.add_argument("--py-spy", type=Path, default=None, help="folder for a py-spy raw profile (first run)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/battles.json"))
     return parser.parse_args(argv)
 
@@ -224,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     keys = {"app_ttft_p50_ms": ("app_ttft_ms", "p50"), "app_ttft_p99_ms": ("app_ttft_ms", "p99"),
             "dispatch_p50_ms": ("dispatch_ms", "p50"), "dispatch_p99_ms": ("dispatch_ms", "p99"),
             "overhead_p50_ms": ("overhead_ms", "p50"), "overhead_p99_ms": ("overhead_ms", "p99"),
-            "wall_s": ("wall_s",), "ready": ("ready",), "app_cpu_s": ("app_cpu_s",), "loadavg_1m": ("loadavg_1m",)}
+            "wall_s": ("wall_s",), "ready": ("ready",), "app_cpu_s": ("app_cpu_s",),
+            "app_cpu_ms_per_battle": ("app_cpu_ms_per_battle",), "peak_battles_streaming": ("peak_battles_streaming",),
+            "loadavg_1m": ("loadavg_1m",)}
     summary = {name: median_of(runs, *path) for name, path in keys.items()}
     results = {"machine": machine_info(), "args": {k: str(v) for k, v in vars(args).items()},
                "runs": runs, "median": summary}

@@ -10,14 +10,16 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena import routing
 from arena.config import Settings
-from arena.db import repo
-from arena.db.engine import write_session
+from arena.db import battle_queries, repo
+from arena.db.battle_queries import BattleTurns
+from arena.db.engine import bound_engine, write_session
 from arena.db.schema import Battle, utcnow
 from arena.domain import (
     BattleMode,
@@ -121,28 +123,30 @@ class BattleService:
                 models: tuple[str, str] | None, lyrics: str | None, verdict: dict[str, object]) -> StartedBattle:
         route = routing.route(arena, prompt, lyrics)
         pair = self._named_pair(arena, models) if models else self._draw(arena, route)
-        battle = Battle(
-            id=uuid.uuid4().hex,
-            arena=arena.value,
-            mode=(BattleMode.NAMED if models else BattleMode.ANONYMOUS).value,
-            voter_id=voter_id,
-            session_id=session_id[:64],
-            model_a_id=self._models.model_id(pair.model_a.name),
-            model_b_id=self._models.model_id(pair.model_b.name),
-            pair_probability=pair.probability,
-            status=BattleStatus.GENERATING.value,
-            routing=dict(route.options, board=route.board) if route.board else dict(route.options),
-            moderation={"prompt": verdict},
-        )
-        if verdict.get("flagged"):
-            battle.status, battle.ended_at = BattleStatus.FAILED.value, utcnow()
+        now = utcnow()
+        flagged = bool(verdict.get("flagged"))
+        battle_id = uuid.uuid4().hex
+        battle: dict[str, Any] = {
+            "id": battle_id,
+            "arena": arena.value,
+            "mode": (BattleMode.NAMED if models else BattleMode.ANONYMOUS).value,
+            "voter_id": voter_id,
+            "session_id": session_id[:64],
+            "model_a_id": self._models.model_id(pair.model_a.name),
+            "model_b_id": self._models.model_id(pair.model_b.name),
+            "pair_probability": pair.probability,
+            "status": (BattleStatus.FAILED if flagged else BattleStatus.GENERATING).value,
+            "routing": dict(route.options, board=route.board) if route.board else dict(route.options),
+            "flags": [],
+            "moderation": {"prompt": verdict},
+            "ended_at": now if flagged else None,
+        }
         with write_session(self._sessions) as session:
-            repo.ensure_voter(session, voter_id)
-            repo.insert_battle(session, battle, prompt)
-        if verdict.get("flagged"):
+            battle_queries.create_battle(session.connection(), battle, prompt, now)
+        if flagged:
             raise RefusedError(str(verdict.get("message") or "this prompt was refused by the moderation policy"),
                                detail={"categories": verdict.get("categories", [])})
-        return StartedBattle(battle.id, 0, arena, prompt)
+        return StartedBattle(battle_id, 0, arena, prompt)
 
     def _draw(self, arena: Modality, route: routing.Route) -> DrawnPair:
         candidates = routing.eligible(self._models.catalog.for_modality(arena), route)
@@ -229,26 +233,26 @@ class BattleService:
     # --- generating ---------------------------------------------------------------------------------------
 
     def _context(self, battle_id: str, turn: int) -> TurnContext:
-        with self._sessions() as session:
-            battle = repo.get_battle(session, battle_id)
-            if battle is None:
-                raise NotFoundError(f"battle {battle_id!r} not found")
-            if battle.status != BattleStatus.GENERATING.value or turn >= len(battle.turns):
-                raise ConflictError(f"turn {turn} of battle {battle_id} is not waiting to be generated")
-            if any(t.outputs for t in battle.turns[turn:]):
-                raise ConflictError(f"turn {turn} of battle {battle_id} was already generated")
-            specs = (self._models.catalog.get(battle.model_a.name), self._models.catalog.get(battle.model_b.name))
-            requests = tuple(
-                GenerationRequest(
-                    messages=_conversation(battle, turn, side),
-                    modality=Modality(battle.arena),
-                    options={k: v for k, v in battle.routing.items() if k != "board"},
-                    seed=int.from_bytes(bytes.fromhex(battle.id[:8]), "big") + turn,
-                )
-                for side in (Side.A, Side.B)
+        with bound_engine(self._sessions).connect() as conn:
+            battle = battle_queries.battle_turns(conn, battle_id)
+        if battle is None:
+            raise NotFoundError(f"battle {battle_id!r} not found")
+        if battle.status != BattleStatus.GENERATING.value or turn >= len(battle.turns):
+            raise ConflictError(f"turn {turn} of battle {battle_id} is not waiting to be generated")
+        if any(t.answers for t in battle.turns[turn:]):
+            raise ConflictError(f"turn {turn} of battle {battle_id} was already generated")
+        specs = (self._models.catalog.get(battle.model_a), self._models.catalog.get(battle.model_b))
+        requests = tuple(
+            GenerationRequest(
+                messages=_conversation(battle, turn, side),
+                modality=Modality(battle.arena),
+                options={k: v for k, v in battle.routing.items() if k != "board"},
+                seed=int.from_bytes(bytes.fromhex(battle.id[:8]), "big") + turn,
             )
-            return TurnContext(battle.id, Modality(battle.arena), turn, battle.turns[turn].id,
-                               battle.turns[turn].prompt, specs, (requests[0], requests[1]))
+            for side in (Side.A, Side.B)
+        )
+        return TurnContext(battle.id, Modality(battle.arena), turn, battle.turns[turn].id,
+                           battle.turns[turn].prompt, specs, (requests[0], requests[1]))
 
     async def stream_turn(self, battle_id: str, turn: int) -> AsyncIterator[TurnView]:
         """Generate both sides at once, yielding the growing views; persist when both are done."""
@@ -328,9 +332,7 @@ class BattleService:
             for run in runs.values():
                 if run.media is not None:
                     repo.upsert_media(session, run.media.sha256, run.media.mime, run.media.size, dict(run.media.meta))
-            repo.save_outputs(session, outputs)
-            times = {"ready_at": now} if status == BattleStatus.READY else {"ended_at": now}
-            repo.set_battle_status(session, ctx.battle_id, status, **times)
+            battle_queries.save_turn(session.connection(), ctx.battle_id, outputs, status, now)
         return status
 
     def _leak_verdict(self, ctx: TurnContext, views: Mapping[Side, SideView]) -> dict[str, object] | None:
@@ -359,14 +361,13 @@ class BattleService:
             log.exception("could not record the interrupted turn of battle %s", ctx.battle_id)
 
 
-def _conversation(battle: Battle, turn: int, side: Side) -> tuple[Message, ...]:
+def _conversation(battle: BattleTurns, turn: int, side: Side) -> tuple[Message, ...]:
     """The messages one side sees: earlier prompts with its own earlier answers, then this turn's prompt."""
     messages: list[Message] = []
     for t in battle.turns[: turn + 1]:
         messages.append(Message("user", t.prompt))
         if t.idx < turn:
-            answer = next((o.text for o in t.outputs if o.side == side.value), "")
-            messages.append(Message("assistant", answer))
+            messages.append(Message("assistant", t.answers.get(side.value, "")))
     return tuple(messages)
 
 

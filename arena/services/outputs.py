@@ -1,4 +1,4 @@
-"""Turn a side's stream of chunks into what the voter sees and, at the end, the stored Output row."""
+"""Turn a side's stream of chunks into what the voter sees and, at the end, the values of its stored output row."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from arena.db.schema import Output
 from arena.domain import CitationChunk, ErrorCode, Finish, MediaChunk, SearchTrace, Side, TextDelta
 from arena.errors import ProviderError
 from arena.media import MediaStore
@@ -92,8 +91,8 @@ class SideRecording:
             return replace(view, done=True, error_code=ErrorCode.EMPTY.value, error="the model returned nothing")
         return replace(view, done=True)
 
-    def to_output(self, turn_id: int, side: Side, model_id: int, view: SideView) -> Output:
-        """The row stored for this side."""
+    def to_output(self, turn_id: int, side: Side, model_id: int, view: SideView) -> dict[str, Any]:
+        """The values of the `outputs` row stored for this side (written with Core, not as an ORM object)."""
         def ms(t: float | None) -> float | None:
             return None if t is None else round((t - self.started) * 1000.0, 3)
 
@@ -105,7 +104,7 @@ class SideRecording:
         if view.citations:
             domains = sorted({_domain(c.url) for c in view.citations})
             style = {**style, "citations": len(view.citations), "cited_domains": domains}
-        return Output(
+        return dict(
             turn_id=turn_id,
             side=side.value,
             model_id=model_id,
