@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from arena.privacy.detectors import PiiKind, Span, isbn13_ok
 from arena.privacy.names import (
@@ -22,7 +24,6 @@ from arena.privacy.names import (
     NameFinder,
     NameLexicon,
     build_propagation,
-    find_names,
     name_parts,
     placeholder_for,
 )
@@ -55,6 +56,9 @@ class ScrubConfig:
     detect_names: bool = True
     name_allowlist: frozenset[str] = field(default=DEFAULT_ALLOWLIST)
     placeholder_format: str = "{kind}_{n}"
+    # Per-text results remembered by the scrubber (0: none): how many texts, and how long a text may be.
+    memo_texts: int = 32768
+    memo_max_chars: int = 2000
 
 
 @dataclass(frozen=True)
@@ -163,13 +167,55 @@ def _disguised(text: str) -> bool:
     return False
 
 
+class _Facts(NamedTuple):
+    """What the scrubber needs to know about one text on its own (a pure function of the text)."""
+
+    failure: ScrubFailure | None
+    spans: tuple[Span, ...]  # structured PII (`detect_quick`)
+    names: tuple[str, ...]  # names the finder sees, when there are no spans (else found after replacing them)
+    residual: bool  # `residual_risk`, when there are no spans (else checked after replacing them)
+
+
 class Scrubber:
-    """Scrubs conversations; stateless between calls, safe to share across threads and batches."""
+    """Scrubs conversations; stateless between calls, safe to share across threads and batches.
+
+    What a scrubber remembers are per-text facts (`_Facts`: validation, structured spans, names,
+    residual checks), each a pure function of one text, so an answer from memory is the answer the
+    analysis would give. Prompts and citations recur across battles ("hi", a popular question, the
+    same source) and are analysed once; placeholders are still assigned per conversation.
+    `memo_texts` bounds how many distinct texts are remembered (0: none) and `memo_max_chars` how long
+    one may be, so the memory stays under about `memo_texts * memo_max_chars` characters.
+    """
 
     def __init__(self, config: ScrubConfig | None = None, lexicon: NameLexicon | None = None) -> None:
         self.config = config or ScrubConfig()
         self.lexicon = lexicon or NameLexicon.load_default()
         self.finder = NameFinder(self.lexicon, self.config.name_allowlist)
+        self._build_memo()
+
+    def _build_memo(self) -> None:
+        size = self.config.memo_texts
+        self._facts: Callable[[str], _Facts] = self._text_facts
+        if size > 0:
+            cached, limit, uncached = lru_cache(maxsize=size)(self._text_facts), self.config.memo_max_chars, self._text_facts
+            self._facts = lambda text: cached(text) if len(text) <= limit else uncached(text)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config, "lexicon": self.lexicon, "finder": self.finder}  # the memo is rebuilt
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._build_memo()
+
+    def _text_facts(self, text: str) -> _Facts:
+        checked, failure = _validate(text, self.config)
+        if failure is not None:
+            return _Facts(failure, (), (), False)
+        spans = tuple(detect_quick(checked))
+        if spans:
+            return _Facts(None, spans, (), False)
+        names = tuple(name for _, _, name in self.finder.find(checked)) if self.config.detect_names else ()
+        return _Facts(None, (), names, residual_risk(checked))
 
     def scrub_text(self, text: str | bytes) -> ScrubResult:
         """Scrub one free-standing text (a conversation of one)."""
@@ -178,25 +224,44 @@ class Scrubber:
     def scrub_conversation(self, texts: Sequence[str | bytes]) -> ScrubResult:
         """Scrub every text of one conversation with one placeholder mapping."""
         decoded: list[str] = []
+        facts: list[_Facts] = []
         for raw in texts:
-            text, failure = _validate(raw, self.config)
-            if failure is not None:
-                return ScrubResult((), {}, ok=False, reason=failure)
+            if isinstance(raw, str):
+                text = raw
+            else:
+                text, failure = _validate(raw, self.config)  # decodes, then the text is checked as any other
+                if failure is not None:
+                    return ScrubResult((), {}, ok=False, reason=failure)
+            fact = self._facts(text)
+            if fact.failure is not None:
+                return ScrubResult((), {}, ok=False, reason=fact.failure)
             decoded.append(text)
+            facts.append(fact)
         if sum(map(len, decoded)) > self.config.max_total_chars:
             return ScrubResult((), {}, ok=False, reason=ScrubFailure.TEXT_TOO_LONG)
+        if not any(f.spans or f.names for f in facts):
+            # Nothing to replace anywhere (the common case): the texts stand as they are, if they pass the
+            # residual checks, exactly as the full path below would find.
+            if any(f.residual for f in facts):
+                return ScrubResult((), {}, ok=False, reason=ScrubFailure.RESIDUAL_PII)
+            return ScrubResult(tuple(decoded), {}, ok=True)
         placeholders = _Placeholders(self.config.placeholder_format)
-        scrubbed = [_replace_spans(t, detect_quick(t), placeholders) for t in decoded]
+        scrubbed = [_replace_spans(t, list(f.spans), placeholders) for t, f in zip(decoded, facts, strict=True)]
         if self.config.detect_names:
-            scrubbed = self._scrub_names(scrubbed, placeholders)
+            scrubbed = self._scrub_names(scrubbed, facts, placeholders)
         found = {kind: n for kind, n in placeholders.found.items() if n}
         # Texts we changed are re-checked with the detectors too: a replacement must not leave (or form) PII.
-        if any(residual_risk(t) or (t != d and detect_quick(t)) for t, d in zip(scrubbed, decoded, strict=True)):
+        # (An unchanged text without spans has had its residual checks already.)
+        if any(f.residual if t == d and not f.spans else residual_risk(t) or (t != d and detect_quick(t))
+               for t, d, f in zip(scrubbed, decoded, facts, strict=True)):
             return ScrubResult((), found, ok=False, reason=ScrubFailure.RESIDUAL_PII)
         return ScrubResult(tuple(scrubbed), found, ok=True)
 
-    def _scrub_names(self, texts: list[str], placeholders: _Placeholders) -> list[str]:
-        names = find_names(self.finder, texts)
+    def _scrub_names(self, texts: list[str], facts: list[_Facts], placeholders: _Placeholders) -> list[str]:
+        # Distinct names across the conversation in order of first appearance (`names.find_names`), found
+        # in the texts after structured replacements (a text without spans is its own scrubbed form).
+        found = (f.names if not f.spans else [n for _, _, n in self.finder.find(t)] for t, f in zip(texts, facts))
+        names = list(dict.fromkeys(name for per_text in found for name in per_text))
         if not names:
             return texts
         assigned: dict[str, str] = {}

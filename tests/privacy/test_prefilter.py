@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arena.privacy import Scrubber
+from arena.privacy import Scrubber, ScrubConfig
 from arena.privacy import scrub as scrub_module
 from arena.privacy.detectors import detect
 from arena.privacy.prefilter import detect_quick, might_hold_pii
@@ -176,7 +176,8 @@ def test_scrub_results_unchanged_by_the_precheck(
     conversations = [list(case.texts) for case in planted_corpus] + [[t] for t in clean_corpus]
     quick = [scrubber.scrub_conversation(c) for c in conversations]
     monkeypatch.setattr(scrub_module, "detect_quick", detect)
-    assert [scrubber.scrub_conversation(c) for c in conversations] == quick
+    full = Scrubber(ScrubConfig(memo_texts=0))  # nothing remembered: every text through the full detectors
+    assert [full.scrub_conversation(c) for c in conversations] == quick
 
 
 def test_ordinary_prose_skips_the_detectors() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from typing import Any
 
@@ -153,3 +154,24 @@ def test_clean_texts_survive_unchanged(scrubber: Scrubber, clean_corpus: list[st
     assert len(clean_corpus) >= 200
     changed = [t for t in clean_corpus if scrubber.scrub_text(t).texts != (t,)]
     assert len(changed) / len(clean_corpus) <= 0.05, changed[:10]
+
+
+def test_remembered_texts_give_the_same_results(planted_corpus: list[Any], clean_corpus: list[str]) -> None:
+    # The memo holds per-text answers only: texts recurring in other conversations, in other positions and
+    # next to other names must be scrubbed exactly as by a scrubber that remembers nothing.
+    texts = [t for case in planted_corpus for t in case.texts] + list(clean_corpus)
+    conversations = [[texts[i], texts[(i * 7 + 3) % len(texts)], texts[(i * 13 + 5) % len(texts)]]
+                     for i in range(len(texts))]
+    conversations += [list(case.texts) for case in planted_corpus] + [[t] for t in clean_corpus]
+    remembering = Scrubber(ScrubConfig(memo_texts=64, memo_max_chars=120))  # small: entries are evicted too
+    fresh = Scrubber(ScrubConfig(memo_texts=0))
+    for _ in range(2):
+        assert [remembering.scrub_conversation(c) for c in conversations] == [
+            fresh.scrub_conversation(c) for c in conversations]
+
+
+def test_a_scrubber_pickles_without_its_memo() -> None:
+    scrubber = Scrubber()
+    before = scrubber.scrub_conversation([AC17_PROMPT, AC17_REPLY_A])
+    copy = pickle.loads(pickle.dumps(scrubber))
+    assert copy.scrub_conversation([AC17_PROMPT, AC17_REPLY_A]) == before
