@@ -197,7 +197,8 @@ class Scrubber:
         size = self.config.memo_texts
         self._facts: Callable[[str], _Facts] = self._text_facts
         if size > 0:
-            cached, limit, uncached = lru_cache(maxsize=size)(self._text_facts), self.config.memo_max_chars, self._text_facts
+            cached, uncached = lru_cache(maxsize=size)(self._text_facts), self._text_facts
+            limit = self.config.memo_max_chars
             self._facts = lambda text: cached(text) if len(text) <= limit else uncached(text)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -260,8 +261,9 @@ class Scrubber:
     def _scrub_names(self, texts: list[str], facts: list[_Facts], placeholders: _Placeholders) -> list[str]:
         # Distinct names across the conversation in order of first appearance (`names.find_names`), found
         # in the texts after structured replacements (a text without spans is its own scrubbed form).
-        found = (f.names if not f.spans else [n for _, _, n in self.finder.find(t)] for t, f in zip(texts, facts))
-        names = list(dict.fromkeys(name for per_text in found for name in per_text))
+        per_text = (f.names if not f.spans else [n for _, _, n in self.finder.find(t)]
+                    for t, f in zip(texts, facts, strict=True))
+        names = list(dict.fromkeys(name for found in per_text for name in found))
         if not names:
             return texts
         assigned: dict[str, str] = {}
