@@ -20,6 +20,7 @@ from arena.integrity.identity import IdentityLeakConfig, IdentityLeakDetector
 from arena.integrity.moderation import ListModerationPolicy
 from arena.media import MediaStore, build_media_store
 from arena.presets import PresetPrompts
+from arena.providers.asyncio_net import provider_client
 from arena.providers.base import Provider, ProviderContext
 from arena.providers.builtin.search_engine import CorpusSearchEngine
 from arena.providers.registry import build_provider
@@ -90,7 +91,7 @@ def build_services(settings: Settings, *, migrate: bool = True, rng: np.random.G
     # Every battle streams two answers at once: httpx's default pool (100 connections) would make the 51st
     # concurrent battle wait for a free connection and fail with a pool timeout. Bounded, not unlimited.
     limits = httpx.Limits(max_connections=OUTBOUND_CONNECTIONS, max_keepalive_connections=OUTBOUND_CONNECTIONS // 4)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0), limits=limits, follow_redirects=False)
+    http = provider_client(limits, httpx.Timeout(30.0, connect=5.0))
     context = ProviderContext(http=http)
     providers = {spec.name: build_provider(spec, context) for spec in catalog.models}
     leaderboard = LeaderboardService(sessions=sessions, settings=settings.leaderboard)

@@ -4,7 +4,8 @@
 it receives (method, path, headers, body), so tests can count requests server-side. Servers live for
 the test module and are force-stopped at its end (handlers that hang on purpose do not delay teardown).
 `generate(...)` builds a provider from its registry name and options with a fresh httpx.AsyncClient and
-collects its chunks with asyncio.run.
+collects its chunks with asyncio.run; every test that uses it runs twice, on httpx's default transport and
+on the app's own (arena.providers.asyncio_net), so each failure mode is checked on both.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 import uvicorn
 
 from arena.domain import Capabilities, Chunk, GenerationRequest, Message, Modality, ModelSpec
+from arena.providers.asyncio_net import AsyncioTransport
 from arena.providers.base import Provider, ProviderContext
 from arena.providers.registry import build_provider
 
@@ -152,6 +154,8 @@ ProviderFactory = Callable[[ModelSpec, ProviderContext], Provider]
 class Runner:
     """Runs one provider generation against a fresh client (what `generate` fixture returns)."""
 
+    transport: str = "httpx"
+
     def __call__(
         self,
         provider: str,
@@ -172,15 +176,17 @@ class Runner:
         )
         return asyncio.run(self._collect(spec, request or DEFAULT_REQUEST, environ, event_hooks, factory))
 
-    @staticmethod
     async def _collect(
+        self,
         spec: ModelSpec,
         request: GenerationRequest,
         environ: Mapping[str, str] | None,
         event_hooks: Mapping[str, list[Any]] | None,
         factory: ProviderFactory,
     ) -> list[Chunk]:
-        async with httpx.AsyncClient(trust_env=False, event_hooks=dict(event_hooks or {})) as client:
+        transport = AsyncioTransport(httpx.Limits(max_connections=16)) if self.transport == "asyncio" else None
+        async with httpx.AsyncClient(trust_env=False, event_hooks=dict(event_hooks or {}),
+                                     transport=transport) as client:
             provider = factory(spec, ProviderContext(http=client, environ=dict(environ or {})))
             try:
                 return [chunk async for chunk in provider.generate(request)]
@@ -188,7 +194,7 @@ class Runner:
                 await provider.aclose()
 
 
-@pytest.fixture
-def generate() -> Runner:
+@pytest.fixture(params=["httpx", "asyncio"])
+def generate(request: pytest.FixtureRequest) -> Runner:
     """`generate(provider_name, options, request=None, environ=..., event_hooks=...) -> list[Chunk]`."""
-    return Runner()
+    return Runner(transport=request.param)
