@@ -31,7 +31,7 @@ from arena.providers.http_common import (
     str_option,
     transport_error,
 )
-from arena.providers.sse import aiter_sse
+from arena.providers.sse import aiter_sse, sse_lines
 
 JSON_BODY_LIMIT = 16 * 1024 * 1024
 NOT_FOUND_HINT = (
@@ -205,7 +205,7 @@ class OpenAIChatProvider(Provider):
     async def _sse_chunks(self, response: httpx.Response, state: StreamState) -> AsyncIterator[Chunk]:
         """Chunks from an SSE body, until `data: [DONE]` or the end of the stream."""
         try:
-            async for event in aiter_sse(response.aiter_lines()):
+            async for event in aiter_sse(sse_lines(response.aiter_bytes())):
                 if event.data.strip() == "[DONE]":
                     state.done = True
                     break

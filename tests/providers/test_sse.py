@@ -9,7 +9,7 @@ import pytest
 
 from arena.domain import ErrorCode
 from arena.errors import ProviderError
-from arena.providers.sse import ServerSentEvent, aiter_sse
+from arena.providers.sse import ServerSentEvent, aiter_sse, sse_lines
 
 
 def parse(text: str, **kwargs: int) -> list[ServerSentEvent]:
@@ -49,3 +49,32 @@ def test_oversized_event_is_malformed():
     with pytest.raises(ProviderError) as info:
         parse("data: " + "x" * 50 + "\n\n", max_chars=40)
     assert info.value.code is ErrorCode.MALFORMED
+
+
+def split_lines(chunks: list[bytes]) -> list[str]:
+    async def source() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    async def collect() -> list[str]:
+        return [line async for line in sse_lines(source())]
+
+    return asyncio.run(collect())
+
+
+SAMPLE = "data: é€😀\r\ndata: two\r\rdata: \u2028 kept\n\nlast".encode()
+SAMPLE_LINES = ["data: é€😀", "data: two", "", "data: \u2028 kept", "", "last"]
+
+
+def test_lines_end_at_crlf_lf_or_cr_only_wherever_the_chunks_split():
+    assert split_lines([SAMPLE]) == SAMPLE_LINES
+    for cut in range(1, len(SAMPLE)):  # every split point, inside CRLF pairs and UTF-8 sequences included
+        assert split_lines([SAMPLE[:cut], SAMPLE[cut:]]) == SAMPLE_LINES, cut
+    assert split_lines([bytes([b]) for b in SAMPLE]) == SAMPLE_LINES
+
+
+def test_lines_drop_a_bom_replace_bad_bytes_and_ignore_empty_chunks():
+    assert split_lines([b"\xef\xbb\xbfdata: x\n", b"", b"data: \xff\xfe\n\n"]) == ["data: x", "data: \ufffd\ufffd", ""]
+    assert split_lines([]) == []
+    assert split_lines([b"data: no end"]) == ["data: no end"]
+    assert split_lines([b"a\r", b"\n", b"b\r", b"c"]) == ["a", "b", "c"]
