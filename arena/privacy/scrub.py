@@ -129,12 +129,19 @@ def _validate(raw: str | bytes, config: ScrubConfig) -> tuple[str, ScrubFailure 
     return raw, None
 
 
-def _digit_count(text: str) -> int:
-    """`TextView.of(text).digits` without the lowercase copy."""
+_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
+
+
+def _grouped_digits_possible(text: str) -> bool:
+    """False only when no match of `_RESIDUAL_DIGITS` can hold 12 digits.
+
+    Such a match is a run of digits and ``[ .-]`` only, so on an ASCII text (where ``\\d`` is 0-9) it
+    becomes a run of 12+ "0"s once digits are mapped to "0" and those separators deleted; other
+    texts need 12 Unicode digits in all.
+    """
     if text.isascii():
-        raw = text.encode("ascii")
-        return len(raw) - len(raw.translate(None, b"0123456789"))
-    return sum(map(str.isdigit, text))
+        return b"0" * 12 in text.encode("ascii").translate(_ZEROS, b" .-")
+    return sum(map(str.isdigit, text)) >= 12
 
 
 def residual_risk(text: str) -> bool:
@@ -146,8 +153,7 @@ def residual_risk(text: str) -> bool:
     """
     if "@" in text and _RESIDUAL_EMAIL.search(text):
         return True
-    # A grouped number needs 12+ digits; `_digit_count` counts every Unicode digit, so it is never fewer.
-    for m in _RESIDUAL_DIGITS.finditer(text) if _digit_count(text) >= 12 else ():
+    for m in _RESIDUAL_DIGITS.finditer(text) if _grouped_digits_possible(text) else ():
         digits = re.sub(r"\D", "", m.group())
         if len(digits) >= 12 and not isbn13_ok(digits) and not _LEADING_DATE.match(m.group()):
             return True

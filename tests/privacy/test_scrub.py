@@ -7,8 +7,11 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from arena.privacy.detectors import PiiKind
+from arena.privacy import scrub as scrub_module
+from arena.privacy.detectors import PiiKind, isbn13_ok
 from arena.privacy.scrub import Scrubber, ScrubConfig, ScrubFailure, residual_risk
 
 AC17_PROMPT = (
@@ -175,3 +178,28 @@ def test_a_scrubber_pickles_without_its_memo() -> None:
     before = scrubber.scrub_conversation([AC17_PROMPT, AC17_REPLY_A])
     copy = pickle.loads(pickle.dumps(scrubber))
     assert copy.scrub_conversation([AC17_PROMPT, AC17_REPLY_A]) == before
+
+
+def _residual_ungated(text: str) -> bool:
+    """`residual_risk`'s grouped-number check without its pre-check (and the e-mail check as is)."""
+    if "@" in text and scrub_module._RESIDUAL_EMAIL.search(text):
+        return True
+    for m in scrub_module._RESIDUAL_DIGITS.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if len(digits) >= 12 and not isbn13_ok(digits) and not scrub_module._LEADING_DATE.match(m.group()):
+            return True
+    return False
+
+
+@given(st.lists(st.sampled_from(["1", "23", "456", "7890", "123456", " ", ".", "-", "_", "x", "\n", ",", "/", "978",
+                                 "2025-01-02", "+", "(", ")", "a1"]), max_size=40).map("".join))
+@settings(max_examples=3000, deadline=None, derandomize=True)
+def test_grouped_number_precheck_is_conservative(text: str) -> None:
+    assert residual_risk(text) == _residual_ungated(text)
+
+
+def test_grouped_number_precheck_on_corpora(planted_corpus: list[Any], clean_corpus: list[str]) -> None:
+    texts = [t for case in planted_corpus for t in case.texts if t.isascii()] + [t for t in clean_corpus if t.isascii()]
+    texts += ["acct 1234 5678 9012", "1234-5678-9012-3", "12.345.678.901.2", "12345678901 2 3"]
+    assert [residual_risk(t) for t in texts] == [_residual_ungated(t) for t in texts]
+    assert any(residual_risk(t) for t in texts)
