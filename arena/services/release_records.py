@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -84,25 +84,29 @@ def split_categories(categories: Iterable[Any]) -> tuple[str | None, list[str]]:
     return language, sorted(set(tags))
 
 
+_NO_OUTPUT = OutputRow("", [], None, None, 0.0)  # read only
+
+
 def build_candidate(row: BattleRow, detail: BattleDetail, publish: tuple[bool, bool],
                     flag_families: frozenset[str]) -> tuple[ReleaseCandidate, RecordLayout]:
     """The pipeline candidate of one battle and the layout to rebuild its row."""
-    empty = OutputRow("", [], None, None, 0.0)
-    outputs = [[turn.get(side, empty) for side in SIDES] for turn in detail.outputs]
-    responses = {side: tuple(o[i].text for o in outputs) if publish[i] else () for i, side in enumerate(SIDES)}
+    pub_a, pub_b = publish
+    outputs = [(turn.get("a", _NO_OUTPUT), turn.get("b", _NO_OUTPUT)) for turn in detail.outputs]
     citations: list[str] = []
     counts = []
-    for pair in outputs:
-        per_side = [len(pair[i].citations) if publish[i] else 0 for i in range(2)]
-        for i in range(2):
-            if publish[i]:
-                citations.extend(_citation_texts(pair[i].citations))
-        counts.append((per_side[0], per_side[1]))
+    for out_a, out_b in outputs:
+        n_a = len(out_a.citations) if pub_a else 0
+        n_b = len(out_b.citations) if pub_b else 0
+        if n_a:
+            citations.extend(_citation_texts(out_a.citations))
+        if n_b:
+            citations.extend(_citation_texts(out_b.citations))
+        counts.append((n_a, n_b))
     lyrics = row.routing.get("lyrics") if row.arena == "music" else None
     texts = {
         "prompt": tuple(detail.prompts),
-        "response_a": responses["a"],
-        "response_b": responses["b"],
+        "response_a": tuple(o[0].text for o in outputs) if pub_a else (),
+        "response_b": tuple(o[1].text for o in outputs) if pub_b else (),
         "citations": tuple(citations),
         "feedback": tuple(text for _, text in detail.feedback),
         "lyrics": (str(lyrics),) if lyrics else (),
@@ -115,14 +119,12 @@ def build_candidate(row: BattleRow, detail: BattleDetail, publish: tuple[bool, b
         record_id=row.battle_id, voter_id=row.voter_id, voter_accepted_terms_version=row.terms_version,
         voter_withdrawn=row.withdrawn, deleted=row.deleted, flags=flag_families, texts=texts, fields=fields,
     )
-    media = tuple(tuple(_media_ref(o[i], publish[i]) for i in range(2)) for o in outputs)
-    listened = tuple(sum(o[i].listened_s for o in outputs) for i in range(2))
     layout = RecordLayout(
         voted_at=row.voted_at, turns=len(outputs), citation_counts=tuple(counts),
-        media=tuple((m[0], m[1]) for m in media), publish=publish,
+        media=tuple((_media_ref(o[0], pub_a), _media_ref(o[1], pub_b)) for o in outputs), publish=publish,
         feedback_targets=tuple(target for target, _ in detail.feedback),
-        listened=(listened[0], listened[1]), plays=(detail.plays.get("a", 0), detail.plays.get("b", 0)),
-        has_lyrics=bool(lyrics),
+        listened=(sum(o[0].listened_s for o in outputs), sum(o[1].listened_s for o in outputs)),
+        plays=(detail.plays.get("a", 0), detail.plays.get("b", 0)), has_lyrics=bool(lyrics),
     )
     return candidate, layout
 
@@ -138,33 +140,43 @@ REVIEW_CLEARED = "released_by_maintainer"
 _REVIEW_FAMILIES = frozenset({"quarantined", "anomaly"})
 
 
+_NO_FLAGS: frozenset[str] = frozenset()
+
+
 def flag_families(flags: Iterable[Any]) -> frozenset[str]:
     """Battle and vote flags reduced to their family ('anomaly:too_fast' -> 'anomaly').
 
     A vote a maintainer reviewed and counted again (`released_by_maintainer`) no longer carries its
     quarantine: the release follows that decision, and the flag policy marks the row instead.
     """
-    families = frozenset(str(flag).split(":", 1)[0] for flag in flags if str(flag))
+    families = frozenset(str(flag).split(":", 1)[0] for flag in flags if str(flag)) if flags else _NO_FLAGS
     if REVIEW_CLEARED in families:
         families = families - _REVIEW_FAMILIES
     return families
 
 
+def _citations(citations: Iterator[str], n: int) -> list[dict[str, str]]:
+    return [{"url": next(citations), "title": next(citations), "snippet": next(citations)} for _ in range(n)]
+
+
 def _turns(record: ReleasedRecord, layout: RecordLayout, media_ok: bool) -> list[dict[str, Any]]:
     texts = record.texts
+    prompts, responses_a, responses_b = texts["prompt"], texts["response_a"], texts["response_b"]
     citations = iter(texts["citations"])
+    pub_a, pub_b = layout.publish
     turns = []
     for t in range(layout.turns):
-        turn: dict[str, Any] = {"prompt": texts["prompt"][t] if t < len(texts["prompt"]) else ""}
-        for i, side in enumerate(SIDES):
-            published = layout.publish[i]
-            turn[f"response_{side}"] = texts[f"response_{side}"][t] if published else None
-            turn[f"citations_{side}"] = [
-                {"url": next(citations), "title": next(citations), "snippet": next(citations)}
-                for _ in range(layout.citation_counts[t][i])
-            ]
-            turn[f"media_{side}"] = layout.media[t][i] if media_ok else None
-        turns.append(turn)
+        n_a, n_b = layout.citation_counts[t]
+        media_a, media_b = layout.media[t] if media_ok else (None, None)
+        turns.append({  # the key order is the JSON lines' order
+            "prompt": prompts[t] if t < len(prompts) else "",
+            "response_a": responses_a[t] if pub_a else None,
+            "citations_a": _citations(citations, n_a) if n_a else [],
+            "media_a": media_a,
+            "response_b": responses_b[t] if pub_b else None,
+            "citations_b": _citations(citations, n_b) if n_b else [],
+            "media_b": media_b,
+        })
     return turns
 
 
