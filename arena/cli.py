@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -24,6 +25,11 @@ def _serve(_args: argparse.Namespace) -> int:
 
     settings = load_settings()
     app = create_app(settings)
+    # Everything built so far (gradio, numpy, torch, the catalogue...) lives as long as the process: move it
+    # out of the cyclic collector's reach, or every full collection under load re-walks it (tens of ms with
+    # the GIL held, which streams and votes in flight wait for).
+    gc.collect()
+    gc.freeze()
     logging.getLogger(__name__).info("Arena on http://%s:%d", settings.host, settings.port)
     # forwarded_allow_ips="": never trust X-Forwarded-For by default (integrity.proxies decides).
     uvicorn.run(app, host=settings.host, port=settings.port, forwarded_allow_ips="", proxy_headers=False,
