@@ -142,7 +142,7 @@ def window_rows(session: Session, start: datetime, end: datetime, lo: int, hi: i
         BattleRow(r[0], r[1], aware(r[2]), r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]), float(r[10]),
                   dict(js(r[11]) or {}), list(js(r[12]) or []), r[13], bool(r[14]), list(js(r[15]) or []),
                   list(js(r[16]) or []), r[17], r[18] is not None, r[19] is not None)
-        for r in session.connection().execute(stmt)
+        for r in session.connection().execute(stmt).fetchall()  # one fetch, not a fetch per row
     ]
 
 
@@ -165,7 +165,7 @@ def battle_details(session: Session, battle_ids: Sequence[str] | Select[Any]) ->
     turn_slot: dict[int, tuple[str, int]] = {}
     turns = select(Turn.id, Turn.battle_id, Turn.prompt).where(Turn.battle_id.in_(battle_ids))
     conn = session.connection()  # Core rows: no ORM bookkeeping on the hot path
-    for turn_id, battle_id, prompt in conn.execute(turns.order_by(Turn.battle_id, Turn.idx)):
+    for turn_id, battle_id, prompt in conn.execute(turns.order_by(Turn.battle_id, Turn.idx)).fetchall():
         detail = details[battle_id]
         turn_slot[turn_id] = (battle_id, len(detail.prompts))
         detail.prompts.append(prompt)
@@ -178,7 +178,7 @@ def battle_details(session: Session, battle_ids: Sequence[str] | Select[Any]) ->
         .where(Turn.battle_id.in_(battle_ids))
     )
     js = json_decoder()
-    for turn_id, side, text, citations, sha, mime, listened in conn.execute(outputs):
+    for turn_id, side, text, citations, sha, mime, listened in conn.execute(outputs).fetchall():
         battle_id, idx = turn_slot[turn_id]
         details[battle_id].outputs[idx][side] = OutputRow(text or "", list(js(citations) or []), sha, mime,
                                                           float(listened or 0.0))
