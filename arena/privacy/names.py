@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 
 from arena.privacy.name_gate import ascii_words, cue_kinds, lexicon_possible
@@ -127,6 +127,14 @@ _CUES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
 _CUE_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
     (kind, hints, re.compile(cue + _RUN + after, re.MULTILINE)) for kind, hints, cue, after in _CUES
 )
+
+
+
+@lru_cache(maxsize=256)
+def _cues_among(kinds: frozenset[str]) -> tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...]:
+    """The entries of `_CUE_PATTERNS` whose kind is in `kinds`, in order (few distinct sets occur)."""
+    return tuple(entry for entry in _CUE_PATTERNS if entry[0] in kinds)
+
 
 # Same answer as testing each title hint with `in`, in one scan (the title hints are case-sensitive).
 _TITLE_HINTS = re.compile("|".join(re.escape(h) for kind, hints, _, _ in _CUES if kind == "title" for h in hints))
@@ -252,9 +260,9 @@ class NameFinder:
     def _by_cue(self, text: str, possible: AbstractSet[str] | None) -> list[tuple[int, int, str]]:
         spans = []
         lower = text.lower()
-        for kind, hints, pattern in _CUE_PATTERNS:
-            if possible is not None and kind not in possible:
-                continue  # this cue's keyword is not a word of the text
+        # Only the cues whose keyword is a word of the text, in their usual order (ties keep it).
+        cues = _CUE_PATTERNS if possible is None else _cues_among(frozenset(possible))
+        for kind, hints, pattern in cues:
             if kind == "title":
                 if _TITLE_HINTS.search(text) is None:
                     continue
