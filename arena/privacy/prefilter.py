@@ -16,6 +16,7 @@ accept a match); the pre-check answers True unless all of them fail. They are co
   optional spaces). Deleting characters never splits a run of digits, it can only join runs.
 - `classes`: uppercase -> "A", lowercase -> "a", digits -> "0": an IBAN starts with ``[A-Z]{2}\\d{2}``
   ("AA00"), a NINO with two capitals and two digits (optionally one space apart).
+  An IPv4 address has two separators one octet apart ("0.00.0" for "10.20.30.40").
 - `tokens`: the characters of ``[A-Za-z0-9+/_-]`` -> "x": a generic token is a 32+ run of them, every
   vendor key an 11+ run (and it contains one of `_VENDOR_LITERALS`).
 
@@ -42,8 +43,18 @@ _TOKENS = bytes.maketrans(_TOKEN_CHARS, b"x" * len(_TOKEN_CHARS))
 # Each alternative of the vendor-key pattern contains one of these ("_" covers ghp_, hf_, npm_, sk_live_).
 _VENDOR_LITERALS = ("_", "sk-", "xox", "glpat-", "eyJ", "AIza")
 _AWS_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA")
+# An IPv4 match is four octets of 1-3 digits with one separator: "0.0.0", "0.00.0" or "0.000.0" in `classes`.
+_IPV4_SHAPES = tuple(b"0" + sep + b"0" * n + sep + b"0" for sep in (b".", b"-", b"_") for n in (1, 2, 3))
 # Two consecutive "hex{0,4}:" groups of the IPv6 pattern contain "::" or this.
 _COLON_HEX = re.compile(r":[0-9A-Fa-f]{1,4}:")
+
+
+def _contains_any(text: str, needles: tuple[str, ...]) -> bool:
+    # A plain loop: cheaper than any() over a generator or a map on these short lists.
+    for needle in needles:  # noqa: SIM110
+        if needle in text:
+            return True
+    return False
 
 
 def _structured_hint(text: str, lower: str) -> bool:
@@ -54,11 +65,12 @@ def _structured_hint(text: str, lower: str) -> bool:
         return True  # obfuscated emails
     if "bearer" in lower or "basic" in lower:
         return True
-    if any(map(lower.__contains__, d._SECRET_HINTS)) and d._SECRET_KV.search(text):
+    if _contains_any(lower, d._SECRET_HINTS) and d._SECRET_KV.search(text):
         return True
-    if (text.count(":") >= 5 or text.count("-") >= 5) and d._MAC.search(text):
+    colons = text.count(":")
+    if (colons >= 5 or text.count("-") >= 5) and d._MAC.search(text):
         return True
-    return text.count(":") >= 2 and ("::" in text or _COLON_HEX.search(text) is not None)
+    return colons >= 2 and ("::" in text or _COLON_HEX.search(text) is not None)
 
 
 def _numeric_hint(text: str, lower: str, raw: bytes) -> bool:
@@ -72,10 +84,12 @@ def _numeric_hint(text: str, lower: str, raw: bytes) -> bool:
         return True  # a card (13+), SSN (9), phone (9+, or 7 as "ddd-dddd") might be there: run the detectors
     if b"AA00" in classes or (b"AA 00" in classes and b"0" * 6 in zeros):
         return True  # IBAN, NINO (two capitals, then six digits with optional spaces)
-    if any(map(lower.__contains__, d._ID_HINTS)):
+    if _contains_any(lower, d._ID_HINTS):
         return True  # keyword-introduced id numbers (4+ digits)
-    seps = (b"0.0", b"0-0", b"0_0")
-    return any(map(classes.__contains__, seps)) and d._IPV4.search(text) is not None
+    for shape in _IPV4_SHAPES:
+        if shape in classes:
+            return d._IPV4.search(text) is not None
+    return False
 
 
 def _token_hint(text: str, raw: bytes) -> bool:
@@ -83,7 +97,7 @@ def _token_hint(text: str, raw: bytes) -> bool:
     tokens = raw.translate(_TOKENS)
     if b"x" * 11 not in tokens:
         return False
-    return b"x" * 32 in tokens or any(map(text.__contains__, _VENDOR_LITERALS + _AWS_PREFIXES))
+    return b"x" * 32 in tokens or _contains_any(text, _VENDOR_LITERALS + _AWS_PREFIXES)
 
 
 def might_hold_pii(text: str) -> bool:

@@ -194,3 +194,12 @@ def test_ordinary_prose_skips_the_detectors() -> None:
 def test_malformed_url_host_is_replaced_not_raised() -> None:
     # Found by the property test above: urlsplit raised ValueError on a bracketed non-IP host.
     assert [s.kind.value for s in detect("see http://[at]example.org/x now")] == ["URL"]
+
+
+def test_every_ipv4_shape_reaches_the_detectors() -> None:
+    octets = ("0", "7", "42", "203", "255", "256")
+    texts = [f"{pre}{a}{sep}{b}{sep}{c}{sep}{d}{post}" for sep in ".-_" for a in octets[:3] for b in octets
+             for c in octets[1:4] for d in octets[2:] for pre, post in (("at ", "."), ("v", ""), ("x=", " ok"))]
+    texts += ["see 1.2.3 and 4.5", "3.12 and $50.99", "2025-03-01", "10.0.0.1", "a 192_168_1_20 b"]
+    assert [detect_quick(t) for t in texts] == [detect(t) for t in texts]
+    assert sum(bool(detect(t)) for t in texts) > len(texts) // 4
