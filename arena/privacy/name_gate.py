@@ -105,7 +105,7 @@ def _kinds_of(words: frozenset[bytes]) -> frozenset[str]:
             if all(not words.isdisjoint(group) for group in alternative):
                 kinds.add(kind)
                 break
-    return frozenset(kinds)
+    return UNGATED if kinds == UNGATED else frozenset(kinds)
 
 
 def lexicon_possible(raw: bytes, text_words: list[bytes], first_names: frozenset[bytes]) -> bool:

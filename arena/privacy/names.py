@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 
-from arena.privacy.name_gate import ascii_words, cue_kinds, lexicon_possible
+from arena.privacy.name_gate import UNGATED, ascii_words, cue_kinds, lexicon_possible
 
 
 def _letters(predicate: str) -> str:
@@ -128,6 +128,18 @@ _CUE_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
     (kind, hints, re.compile(cue + _RUN + after, re.MULTILINE)) for kind, hints, cue, after in _CUES
 )
 
+
+
+# The hints of the cue kinds the word gate never rules out, but the header cue (tested on its own).
+_UNGATED_HINTS = tuple(h for kind, hints, _, _ in _CUES if kind in UNGATED and kind != "header" for h in hints)
+
+
+def _ungated_hint(text: str, lower: str) -> bool:
+    """Whether the hint test `_by_cue` makes for a kind of `UNGATED` passes, for any of them."""
+    for hint in _UNGATED_HINTS:  # a plain loop: the cheapest on a short tuple
+        if hint in lower:
+            return True
+    return ":" in lower and ("\n" in text or text.startswith(_HEADER_WORDS))
 
 
 @lru_cache(maxsize=256)
@@ -241,6 +253,8 @@ class NameFinder:
         lexicon = words is None or lexicon_possible(*words, self.lexicon.lower_first_words)
         spans = self._by_cue(text, None if words is None else cue_kinds(words[1]))
         spans += self._by_lexicon(text) if lexicon else []
+        if len(spans) <= 1:
+            return spans  # nothing overlaps
         chosen: list[tuple[int, int, str]] = []
         for span in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
             if all(span[1] <= c[0] or span[0] >= c[1] for c in chosen):
@@ -258,8 +272,10 @@ class NameFinder:
         return kept
 
     def _by_cue(self, text: str, possible: AbstractSet[str] | None) -> list[tuple[int, int, str]]:
-        spans = []
+        spans: list[tuple[int, int, str]] = []
         lower = text.lower()
+        if possible is UNGATED and not _ungated_hint(text, lower):
+            return spans  # the same tests as the loop below makes for these kinds, at once
         # Only the cues whose keyword is a word of the text, in their usual order (ties keep it).
         cues = _CUE_PATTERNS if possible is None else _cues_among(frozenset(possible))
         for kind, hints, pattern in cues:

@@ -129,3 +129,10 @@ def test_header_cue_gate_gives_the_same_names(finder: NameFinder) -> None:
     assert found == _full(finder, texts)
     assert sum(bool(f) for f in found) > len(texts) // 4
     assert finder.find("To: Siobhan") and finder.find("ok\nFrom: Priya Raman")  # at the start, after a newline
+
+
+def test_ungated_fast_path_covers_the_ungated_kinds(finder: NameFinder) -> None:
+    assert {"thanks", "dash", "header"} == UNGATED  # names._ungated_hint tests the header cue on its own
+    texts = ["Thanks,\nPriya", "-- Priya Raman", "— Siobhan", "To: Siobhan", "x\nFrom: Priya Raman", "thank you Priya",
+             "Step 1: ask Siobhan", "plain prose with nothing"]
+    assert [finder.find(t) for t in texts] == _full(finder, texts)
