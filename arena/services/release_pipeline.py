@@ -172,9 +172,10 @@ def pass_one(sessions: sessionmaker[Session], pipeline: FilterPipeline, job: Rel
     report = new_report(pipeline)
     out: list[dict[str, Any]] = []
     qi: list[QiRow] = []
+    no_detail = rq.BattleDetail()  # read only: a battle without turns
     for row in rows:
         sides = (publish.get(row.model_a, row.publish_a), publish.get(row.model_b, row.publish_b))
-        candidate, layout = build_candidate(row, details.get(row.battle_id, rq.BattleDetail()), sides,
+        candidate, layout = build_candidate(row, details.get(row.battle_id, no_detail), sides,
                                             flag_families([*row.battle_flags, *row.vote_flags]))
         report.seen += 1
         outcome = pipeline.process(candidate, report)
