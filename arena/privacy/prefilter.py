@@ -86,6 +86,8 @@ def _numeric_hint(text: str, lower: str, raw: bytes) -> bool:
         return True  # IBAN, NINO (two capitals, then six digits with optional spaces)
     if _contains_any(lower, d._ID_HINTS):
         return True  # keyword-introduced id numbers (4+ digits)
+    if b"0.0" not in classes and b"0-0" not in classes and b"0_0" not in classes:
+        return False  # every shape below starts with one of these
     for shape in _IPV4_SHAPES:
         if shape in classes:
             return d._IPV4.search(text) is not None
