@@ -18,6 +18,7 @@ import math
 from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,13 @@ class QuasiIdentifiers:
         return len(self.voter)
 
 
+@lru_cache(maxsize=4096)
+def _bucket_start(seconds: int) -> datetime:
+    """The start of a time bucket as an aware datetime (a batch's rows share a few buckets; datetimes are
+    immutable, so rows may share one)."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 @dataclass(frozen=True)
 class PlanSlice:
     """The part of a plan pass two needs for one batch: bucket widths of its rows and the value maps."""
@@ -63,7 +71,7 @@ class PlanSlice:
         width = self.bucket_hours[index]
         if width > 0:
             step = max(1, round(width * 3600))
-            row["time"] = datetime.fromtimestamp(seconds // step * step, UTC)
+            row["time"] = _bucket_start(seconds // step * step)
             row["time_bucket_hours"] = width
         else:
             row["time"], row["time_bucket_hours"] = None, None

@@ -73,6 +73,7 @@ RELEASE_FLAG_POLICY: Mapping[str, tuple[FlagAction, ReasonCode]] = {
     REVIEW_CLEARED: (FlagAction.MARK, ReasonCode.QUARANTINED),
 }
 QiRow = tuple[str, int, str | None, float | None]
+_MEDIA_KEYS = tuple(f"media_{side}" for side in SIDES)
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,14 @@ def _copy_media(job: ReleaseJob, relative: str) -> bool:
     return True
 
 
+def _drop_missing(row: dict[str, Any], media: dict[str, bool]) -> None:
+    """Null the row's references to media files that are missing from the store."""
+    for turn in row["turns"]:
+        for key in _MEDIA_KEYS:
+            if turn[key] and not media[turn[key]]:
+                turn[key] = None
+
+
 @_collector_paused
 def pass_two(job: ReleaseJob, blob: bytes, seconds: list[int], plan: PlanSlice) -> PassTwo:
     """Coarsen a spooled batch, copy its media (a missing file's reference becomes null), serialise it."""
@@ -211,13 +220,12 @@ def pass_two(job: ReleaseJob, blob: bytes, seconds: list[int], plan: PlanSlice) 
     media: dict[str, bool] = {}
     for i, row in enumerate(rows):
         plan.apply(i, row, seconds[i])
-        for path in published_media(row):
+        paths = published_media(row)
+        for path in paths:
             if path not in media:
                 media[path] = _copy_media(job, path)
-        for turn in row["turns"]:
-            for side in SIDES:
-                if turn[f"media_{side}"] and not media[turn[f"media_{side}"]]:
-                    turn[f"media_{side}"] = None
+        if paths and not all(media[path] for path in paths):
+            _drop_missing(row, media)
     table, member = serialize(rows)
     return PassTwo(table, member, media)
 

@@ -223,7 +223,7 @@ def build_row(record: ReleasedRecord, original: ReleaseCandidate, layout: Record
 
 def published_media(row: dict[str, Any]) -> list[str]:
     """Media paths a release row refers to."""
-    return [turn[f"media_{side}"] for turn in row["turns"] for side in SIDES if turn[f"media_{side}"]]
+    return [path for turn in row["turns"] for path in (turn["media_a"], turn["media_b"]) if path]
 
 
 def epoch_hours(moment: datetime) -> int:
