@@ -65,11 +65,13 @@ def _pg_checkout_check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
     """
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("connection already closed")
+    poller = select.poll()  # poll, not select: a busy process has descriptors past select's limit of 1024
     try:
-        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+        ready = poller.poll(0)
     except (OSError, ValueError) as exc:
         raise DisconnectionError(f"connection socket unusable: {exc}") from exc
-    if readable:
+    if ready:
         raise DisconnectionError("the server closed this idle connection")
 
 

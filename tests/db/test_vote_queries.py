@@ -3,6 +3,7 @@ checkout check, on both backends where both apply."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -107,3 +108,21 @@ def test_pool_replaces_a_connection_the_server_closed(pg_url: str, make_services
     for _ in range(3):  # whichever pooled connection comes back works, and the dead one never does
         with engine.connect() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != victim
+
+
+def test_checkout_check_works_past_descriptor_1024(pg_url: str, make_services: Any) -> None:
+    services = make_services(database_url=pg_url)
+    engine = services.engine
+    engine.dispose()
+    spare = [os.dup(0) for _ in range(1100)]  # a busy server (1,024 outbound HTTP connections) gets there
+    try:
+        with engine.connect() as conn:
+            fd = conn.connection.dbapi_connection.fileno()  # type: ignore[union-attr]
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert fd > 1024
+        with engine.connect() as conn:  # checked at checkout, and kept: it is alive
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
+    finally:
+        for descriptor in spare:
+            os.close(descriptor)
+        engine.dispose()
