@@ -2,8 +2,8 @@
 
 Everything a release reads is streamed: a window is cut into vote-id ranges (`window_id_range`), each
 read on its own by `window_rows` (a primary-key range scan), so memory stays bounded by the batch size
-however many battles the database holds; `battle_details` fetches the turns, outputs, feedback and
-listening totals of one batch with one query each.
+however many battles the database holds; `battle_details` fetches the turns with their outputs, the
+feedback and the listening totals of one batch with three queries.
 """
 
 from __future__ import annotations
@@ -160,28 +160,32 @@ def window_battle_ids(start: datetime, end: datetime, lo: int, hi: int) -> Selec
 
 
 def battle_details(session: Session, battle_ids: Sequence[str] | Select[Any]) -> dict[str, BattleDetail]:
-    """Turns (with both outputs), feedback and play counts of the given battles, one query per table."""
+    """Turns (with both outputs), feedback and play counts of the given battles, in three queries."""
     details: dict[str, BattleDetail] = defaultdict(BattleDetail)
-    turn_slot: dict[int, tuple[str, int]] = {}
-    turns = select(Turn.id, Turn.battle_id, Turn.prompt).where(Turn.battle_id.in_(battle_ids))
-    conn = session.connection()  # Core rows: no ORM bookkeeping on the hot path
-    for turn_id, battle_id, prompt in conn.execute(turns.order_by(Turn.battle_id, Turn.idx)).fetchall():
-        detail = details[battle_id]
-        turn_slot[turn_id] = (battle_id, len(detail.prompts))
-        detail.prompts.append(prompt)
-        detail.outputs.append({})
-    outputs = (
-        select(Output.turn_id, Output.side, Output.text, _raw(Output.citations), Output.media_sha256, Media.mime,
-               Output.listened_s)
-        .join(Turn, Turn.id == Output.turn_id)
+    turn_slot: dict[int, int] = {}
+    # Turns with their outputs in one query (one row per output; a turn without outputs comes once with
+    # nulls), in turn order: the battle-id subquery and the turns are visited once, not once per table.
+    turns = (
+        select(Turn.id, Turn.battle_id, Turn.prompt, Output.side, Output.text, _raw(Output.citations),
+               Output.media_sha256, Media.mime, Output.listened_s)
+        .select_from(Turn)
+        .outerjoin(Output, Output.turn_id == Turn.id)
         .outerjoin(Media, Media.sha256 == Output.media_sha256)
         .where(Turn.battle_id.in_(battle_ids))
+        .order_by(Turn.battle_id, Turn.idx)
     )
+    conn = session.connection()  # Core rows: no ORM bookkeeping on the hot path
     js = json_decoder()
-    for turn_id, side, text, citations, sha, mime, listened in conn.execute(outputs).fetchall():
-        battle_id, idx = turn_slot[turn_id]
-        details[battle_id].outputs[idx][side] = OutputRow(text or "", list(js(citations) or []), sha, mime,
-                                                          float(listened or 0.0))
+    for turn_id, battle_id, prompt, side, text, citations, sha, mime, listened in conn.execute(turns).fetchall():
+        detail = details[battle_id]
+        idx = turn_slot.get(turn_id)
+        if idx is None:
+            idx = turn_slot[turn_id] = len(detail.prompts)
+            detail.prompts.append(prompt)
+            detail.outputs.append({})
+        if side is not None:
+            detail.outputs[idx][side] = OutputRow(text or "", list(js(citations) or []), sha, mime,
+                                                  float(listened or 0.0))
     feedback = select(Feedback.battle_id, Feedback.target, Feedback.text).where(Feedback.battle_id.in_(battle_ids))
     for battle_id, target, text in conn.execute(feedback.order_by(Feedback.id)):
         details[battle_id].feedback.append((target, text))
