@@ -208,9 +208,9 @@ class FieldsGuardFilter:
     def __call__(self, record: ReleaseCandidate) -> Decision:
         detects: Callable[[str], bool] = self._detects  # type: ignore[attr-defined]
         for key, value in record.fields.items():
-            values = value if isinstance(value, list | tuple) else (value,)
-            if any(isinstance(v, str) and detects(v) for v in values):
-                return Withhold(ReasonCode.PII_IN_FIELDS, detail=key)
+            for v in value if isinstance(value, list | tuple) else (value,):
+                if isinstance(v, str) and detects(v):
+                    return Withhold(ReasonCode.PII_IN_FIELDS, detail=key)
         return KEEP
 
 

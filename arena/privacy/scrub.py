@@ -201,11 +201,10 @@ class Scrubber:
 
     def _build_memo(self) -> None:
         size = self.config.memo_texts
-        self._facts: Callable[[str], _Facts] = self._text_facts
-        if size > 0:
-            cached, uncached = lru_cache(maxsize=size)(self._text_facts), self._text_facts
-            limit = self.config.memo_max_chars
-            self._facts = lambda text: cached(text) if len(text) <= limit else uncached(text)
+        # Texts up to `_memo_limit` characters go through the memo, longer ones are analysed each time.
+        analyse = self._text_facts
+        self._memo: Callable[[str], _Facts] = lru_cache(maxsize=size)(analyse) if size > 0 else analyse
+        self._memo_limit = self.config.memo_max_chars if size > 0 else -1
 
     def __getstate__(self) -> dict[str, Any]:
         return {"config": self.config, "lexicon": self.lexicon, "finder": self.finder}  # the memo is rebuilt
@@ -221,7 +220,7 @@ class Scrubber:
         spans = tuple(detect_quick(checked))
         if spans:
             return _Facts(None, spans, (), False)
-        names = tuple(name for _, _, name in self.finder.find(checked)) if self.config.detect_names else ()
+        names = tuple([name for _, _, name in self.finder.find(checked)]) if self.config.detect_names else ()
         return _Facts(None, (), names, residual_risk(checked))
 
     def scrub_text(self, text: str | bytes) -> ScrubResult:
@@ -239,7 +238,7 @@ class Scrubber:
                 text, failure = _validate(raw, self.config)  # decodes, then the text is checked as any other
                 if failure is not None:
                     return ScrubResult((), {}, ok=False, reason=failure)
-            fact = self._facts(text)
+            fact = self._memo(text) if len(text) <= self._memo_limit else self._text_facts(text)
             if fact.failure is not None:
                 return ScrubResult((), {}, ok=False, reason=fact.failure)
             decoded.append(text)
