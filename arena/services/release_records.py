@@ -14,6 +14,7 @@ import hmac
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from arena.db.release_queries import BattleDetail, BattleRow, OutputRow
@@ -72,8 +73,18 @@ def _citation_texts(citations: list[Any]) -> list[str]:
     return out
 
 
-def split_categories(categories: Iterable[Any]) -> tuple[str | None, list[str]]:
-    """(language code, other category tags) from a vote's categories; 'overall' is implied."""
+def split_categories(categories: Iterable[Any]) -> tuple[str | None, tuple[str, ...]]:
+    """(language code, other category tags, sorted) from a vote's categories; 'overall' is implied."""
+    values = tuple(categories)
+    try:
+        return _split_categories(values)
+    except TypeError:  # an unhashable tag (a malformed row): split it without the memo
+        return _split_categories.__wrapped__(values)
+
+
+@lru_cache(maxsize=1024)
+def _split_categories(categories: tuple[Any, ...]) -> tuple[str | None, tuple[str, ...]]:
+    # Votes share a few category lists ("overall", "lang:en"): each is split once.
     language, tags = None, []
     for cat in categories:
         cat = str(cat)
@@ -81,7 +92,7 @@ def split_categories(categories: Iterable[Any]) -> tuple[str | None, list[str]]:
             language = cat[len(_LANG_PREFIX):]
         elif cat not in _HIDDEN_CATEGORIES:
             tags.append(cat)
-    return language, sorted(set(tags))
+    return language, tuple(sorted(set(tags)))
 
 
 _NO_OUTPUT = OutputRow("", [], None, None, 0.0)  # read only
