@@ -30,6 +30,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
+from rating import kernels
+
 IntArray = NDArray[np.int64]
 BLOCK_CELLS = 2048  # Poisson tables are built in fixed blocks of cells (in parallel; same tables for any thread count)
 MU_GAP = 1.5  # Poisson total N - 1.5 sqrt(N): 7 % of rounds redrawn, top-ups of about 1.6 sqrt(N)
@@ -206,6 +208,8 @@ class MultinomialSampler:
         Added to a global table index to give the drawn value (first value minus segment start).
     categorical : GuidedTable
         Inversion table of one categorical draw over the cells (the top-up stage).
+    compiled : Kernels or None
+        Compiled loops for the inversions (`rating.kernels`; same draws), or None for NumPy passes.
     """
 
     n: int
@@ -213,13 +217,15 @@ class MultinomialSampler:
     poisson: GuidedTable
     value_offset: IntArray
     categorical: GuidedTable
+    compiled: kernels.Kernels | None = None
 
     @classmethod
-    def build(cls, counts: Array, threads: int = 1) -> MultinomialSampler:
+    def build(cls, counts: Array, threads: int = 1, compiled: bool = True) -> MultinomialSampler:
         """Prepare a sampler for cells with the given non-negative counts, shape (C,).
 
         Empty cells are allowed (they always draw 0), so callers can keep their own cell layout.
         `threads` builds the Poisson tables in parallel (the result does not depend on it).
+        `compiled` uses the compiled loops when numba is installed (the draws are the same).
         """
         counts = np.asarray(counts, dtype=float)
         if counts.ndim != 1 or np.any(counts < 0) or not counts.sum() > 0:
@@ -233,7 +239,7 @@ class MultinomialSampler:
         categorical = GuidedTable.build(
             cat_cdf, np.array([0, len(probs)], dtype=np.int64), np.array([2 * len(probs)], dtype=np.int64)
         )
-        return cls(n, probs, poisson, lo - poisson.seg[:-1], categorical)
+        return cls(n, probs, poisson, lo - poisson.seg[:-1], categorical, kernels.load() if compiled else None)
 
     def draw(self, rng: np.random.Generator, rounds: int) -> IntArray:
         """Draw `rounds` independent count vectors.
@@ -252,13 +258,22 @@ class MultinomialSampler:
             deficit[over] = self.n - x[:, over].sum(axis=0)
             over = over[deficit[over] < 0]
         total = int(deficit.sum())
-        if total:
+        if total and self.compiled is not None:
+            cat = self.categorical
+            self.compiled.add_categorical(rng.random(total), deficit, cat.cdf, cat.guide, cat.buckets[0], x)
+        elif total:
             cell = self.categorical.invert(rng.random(total))
             rnd = np.repeat(np.arange(rounds), deficit)
             x += np.bincount(cell * rounds + rnd, minlength=c * rounds).reshape(c, rounds)
         return x
 
     def _poisson(self, rng: np.random.Generator, rounds: int) -> IntArray:
-        x = self.poisson.invert(rng.random((len(self.probs), rounds)))
+        u = rng.random((len(self.probs), rounds))
+        if self.compiled is not None:
+            x = np.empty(u.shape, dtype=np.int64)
+            t = self.poisson
+            self.compiled.poisson_rows(u, t.cdf, t.guide, t.guide_off, t.buckets, self.value_offset, x)
+            return x
+        x = self.poisson.invert(u)
         x += self.value_offset[:, None]
         return x

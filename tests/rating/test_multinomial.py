@@ -104,3 +104,24 @@ def test_tables_built_in_blocks_do_not_depend_on_threads() -> None:
     assert np.array_equal(whole.guide, one.poisson.guide) and np.array_equal(whole.guide_off, one.poisson.guide_off)
     u = rng.random((len(counts), 50))
     assert np.array_equal(whole.invert(u), one.poisson.invert(u))
+
+
+def test_compiled_loops_draw_exactly_what_the_numpy_passes_draw() -> None:
+    from rating import kernels
+
+    assert kernels.load() is not None  # numba is a dependency: CI must exercise the compiled path
+    rng = np.random.default_rng(12)
+    cases = [
+        np.array([1.0, 2.0, 4.0]),
+        np.array([3.0, 0.0, 2.0, 0.0]),  # empty cells
+        np.concatenate([rng.integers(0, 4, 3000), rng.integers(1000, 90_000, 40)]).astype(float),  # long tables
+    ]
+    for counts in cases:
+        fast = MultinomialSampler.build(counts, compiled=True)
+        plain = MultinomialSampler.build(counts, compiled=False)
+        assert fast.compiled is not None and plain.compiled is None
+        for seed, rounds in ((0, 1), (1, 37), (2, 400)):
+            a = fast.draw(np.random.default_rng(seed), rounds)
+            b = plain.draw(np.random.default_rng(seed), rounds)
+            assert a.dtype == b.dtype == np.int64 and np.array_equal(a, b)
+            assert np.all(a.sum(axis=0) == counts.sum())
