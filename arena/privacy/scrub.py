@@ -123,6 +123,8 @@ def _validate(raw: str | bytes, config: ScrubConfig) -> tuple[str, ScrubFailure 
         return "", ScrubFailure.UNDECODABLE
     if len(raw) > config.max_text_chars:
         return "", ScrubFailure.TEXT_TOO_LONG
+    if raw.isascii() and raw.isprintable():
+        return raw, None  # every character `_CONTROL` or the NUL test looks for is ASCII and unprintable
     controls = len(_CONTROL.findall(raw)) if _CONTROL.search(raw) else 0
     if "\x00" in raw or controls > config.max_control_ratio * max(len(raw), 1000):
         return "", ScrubFailure.BINARY

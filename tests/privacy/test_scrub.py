@@ -203,3 +203,21 @@ def test_grouped_number_precheck_on_corpora(planted_corpus: list[Any], clean_cor
     texts += ["acct 1234 5678 9012", "1234-5678-9012-3", "12.345.678.901.2", "12345678901 2 3"]
     assert [residual_risk(t) for t in texts] == [_residual_ungated(t) for t in texts]
     assert any(residual_risk(t) for t in texts)
+
+
+def _validate_reference(raw: str, config: ScrubConfig) -> ScrubFailure | None:
+    """`_validate` on str without its printable-ASCII shortcut."""
+    if len(raw) > config.max_text_chars:
+        return ScrubFailure.TEXT_TOO_LONG
+    controls = len(scrub_module._CONTROL.findall(raw))
+    if "\x00" in raw or controls > config.max_control_ratio * max(len(raw), 1000):
+        return ScrubFailure.BINARY
+    return None
+
+
+def test_printable_ascii_shortcut_of_validation() -> None:
+    config = ScrubConfig()
+    texts = [f"plain {chr(c)} text" for c in range(128)] + [chr(c) * 20 for c in range(128)]
+    texts += ["\x01" * 11 + "x" * 989, "\x01" * 10 + "x" * 990, "tab\there\nline\r\n", "\x7f" * 40, "ok \ufffd", ""]
+    for text in texts:
+        assert scrub_module._validate(text, config)[1] == _validate_reference(text, config), repr(text)
