@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.categories import OVERALL
@@ -50,8 +51,9 @@ class ReviewService:
         with self._sessions() as session:
             history = repo.voter_history(session, voter_id, arena)
             counts = {}
+            names = _names(session)
             for r in repo.pair_counts(session, arena, OVERALL):
-                lo, hi = _name(session, r.lo_id), _name(session, r.hi_id)
+                lo, hi = names.get(r.lo_id, str(r.lo_id)), names.get(r.hi_id, str(r.hi_id))
                 # pair_key orders by name, the table by id: orient the win columns to the name order.
                 wins = [r.wins_lo, r.wins_hi] if pair_key(lo, hi) == (lo, hi) else [r.wins_hi, r.wins_lo]
                 counts[pair_key(lo, hi)] = [*wins, r.ties, r.bothbad]
@@ -128,6 +130,7 @@ class ReviewService:
         return vote, battle
 
 
-def _name(session: Session, model_id: int) -> str:
-    model = session.get(Model, model_id)
-    return model.name if model else str(model_id)
+def _names(session: Session) -> dict[int, str]:
+    # One query for the whole catalogue: looking each id up with session.get reloaded the row nearly every time
+    # (the identity map holds objects weakly), two queries per pair per voter - 70% of a 20 CPU-s scan.
+    return {int(model_id): str(name) for model_id, name in session.execute(select(Model.id, Model.name))}
