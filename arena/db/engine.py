@@ -32,6 +32,9 @@ _UNAVAILABLE = {
 }
 
 
+SQLITE_MMAP_BYTES = 1 << 30  # address space only; the OS pages the database file in as it is read
+
+
 def _sqlite_pragmas(busy_timeout_s: float) -> Callable[[Any, Any], None]:
     def connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself (the pysqlite recipe), so writes can take the lock up front.
@@ -41,6 +44,9 @@ def _sqlite_pragmas(busy_timeout_s: float) -> Callable[[Any, Any], None]:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Reads through a memory map instead of a read() call per page outside SQLite's small page cache: a full
+        # recount of 1M votes (a million index lookups) took 4.5 s without it and 3.3 s with it.
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     return connect
