@@ -85,3 +85,74 @@ def test_proxy_variables_keep_httpx_default_transport(monkeypatch: pytest.Monkey
     assert not isinstance(proxied._transport, AsyncioTransport)  # type: ignore[attr-defined]
     asyncio.run(plain.aclose())
     asyncio.run(proxied.aclose())
+
+
+def _tls_server(tmp_path: Any) -> tuple[Any, str, str]:
+    """An HTTPS server on 127.0.0.1 with a fresh self-signed certificate; (server, url, certificate file)."""
+    import ipaddress
+    import ssl
+    import threading
+    from datetime import UTC, datetime, timedelta
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "arena test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"over tls"
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.handle_error = lambda *_args: None  # type: ignore[method-assign]  # the refused handshake is expected
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"https://127.0.0.1:{server.server_address[1]}", str(cert_file)
+
+
+def test_https_is_verified_and_served_over_tls(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, url, cert_file = _tls_server(tmp_path)
+
+    async def get() -> httpx.Response:
+        async with httpx.AsyncClient(transport=AsyncioTransport(LIMITS), trust_env=False) as client:
+            return await client.get(f"{url}/", timeout=5.0)
+
+    try:
+        # A certificate nobody vouches for is refused with a connect error (no hang, nothing sent).
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        with pytest.raises(httpx.ConnectError, match=r"(?i)certificate"):
+            asyncio.run(get())
+        # Trusted (as a private CA would be, through SSL_CERT_FILE), the same server answers over TLS.
+        monkeypatch.setenv("SSL_CERT_FILE", cert_file)
+        response = asyncio.run(get())
+        assert response.status_code == 200 and response.text == "over tls"
+    finally:
+        server.shutdown()
+        server.server_close()
