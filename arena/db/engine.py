@@ -35,6 +35,25 @@ _UNAVAILABLE = {
 SQLITE_MMAP_BYTES = 1 << 30  # address space only; the OS pages the database file in as it is read
 
 
+@contextmanager
+def sqlite_mapped(session: Session) -> Iterator[None]:
+    """Within the block, `session`'s SQLite connection reads the database through a memory map.
+
+    For scans that look up rows all over the file (the full recount: a million index lookups for 1M votes),
+    where every page outside SQLite's 2 MB cache would otherwise cost a read() call: 4.5 -> 3.3 s for that
+    query. Not the default, because mapped pages count in a process's resident memory (a release build
+    reading 1M battles would show about 0.4 GB more per process). No-op on other databases.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    session.execute(text(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}"))
+    try:
+        yield
+    finally:
+        session.execute(text("PRAGMA mmap_size=0"))
+
+
 def _sqlite_pragmas(busy_timeout_s: float) -> Callable[[Any, Any], None]:
     def connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself (the pysqlite recipe), so writes can take the lock up front.
@@ -44,9 +63,6 @@ def _sqlite_pragmas(busy_timeout_s: float) -> Callable[[Any, Any], None]:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        # Reads through a memory map instead of a read() call per page outside SQLite's small page cache: a full
-        # recount of 1M votes (a million index lookups) took 4.5 s without it and 3.3 s with it.
-        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     return connect

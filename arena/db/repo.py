@@ -12,6 +12,7 @@ from sqlalchemy import Row, Select, Text, cast, delete, func, insert, select, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from arena.db.engine import sqlite_mapped
 from arena.db.schema import (
     Battle,
     Feedback,
@@ -386,16 +387,11 @@ def rebuild_pair_counts(session: Session) -> int:
     text), of which there are a few thousand, and Python only spreads each group over its categories.
     """
     session.execute(delete(PairCount))
-    categories = cast(Vote.categories, Text)
-    stmt = (
-        select(Battle.arena, Battle.model_a_id, Battle.model_b_id, Vote.outcome, categories, func.count())
-        .join(Battle, Battle.id == Vote.battle_id)
-        .where(Vote.counted.is_(True))
-        .group_by(Battle.arena, Battle.model_a_id, Battle.model_b_id, Vote.outcome, categories)
-    )
+    with sqlite_mapped(session):
+        groups = list(session.execute(_recount_groups()))
     cells: dict[tuple[str, str, int, int], list[int]] = {}
     total = 0
-    for arena, a_id, b_id, outcome, cats, n in session.execute(stmt):
+    for arena, a_id, b_id, outcome, cats, n in groups:
         lo, hi = (a_id, b_id) if a_id < b_id else (b_id, a_id)
         column = COUNT_COLUMNS.index(OUTCOME_COLUMN[(Outcome(outcome), a_id == lo)])
         for category in dict.fromkeys(json.loads(cats) if cats else ()):
@@ -408,6 +404,17 @@ def rebuild_pair_counts(session: Session) -> int:
               "ties": v[2], "bothbad": v[3]} for k, v in cells.items()],
         )
     return total
+
+
+def _recount_groups() -> Select[str, int, int, str, str, int]:
+    """Counted votes grouped by (arena, model a, model b, outcome, category list as text), with their number."""
+    categories = cast(Vote.categories, Text)
+    return (
+        select(Battle.arena, Battle.model_a_id, Battle.model_b_id, Vote.outcome, categories, func.count())
+        .join(Battle, Battle.id == Vote.battle_id)
+        .where(Vote.counted.is_(True))
+        .group_by(Battle.arena, Battle.model_a_id, Battle.model_b_id, Vote.outcome, categories)
+    )
 
 
 def ensure_models(session: Session, names: Sequence[str], modality: str) -> dict[str, int]:
