@@ -13,51 +13,46 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from arena.db.schema import Battle, Model, Output, Turn, Voter
+from arena.db.core_tables import BATTLE_AND_MODELS, BATTLES, MODEL_A, MODEL_B, OUTPUTS, TURNS, VOTERS
 from arena.db.vote_queries import plausible_id
 from arena.domain import BattleStatus
-
-_BATTLES = cast(Table, Battle.__table__)
-_MODEL_A = cast(Table, Model.__table__).alias("model_a")
-_MODEL_B = cast(Table, Model.__table__).alias("model_b")
-_TURNS = cast(Table, Turn.__table__)
-_OUTPUTS = cast(Table, Output.__table__)
-_VOTERS = cast(Table, Voter.__table__)
 
 # The battle, both models' names, and a row per (turn, output) - a turn without outputs yet gives one row.
 _TURN_CONTEXT = (
     select(
-        _BATTLES.c.id, _BATTLES.c.arena, _BATTLES.c.status, _BATTLES.c.routing,
-        _MODEL_A.c.name.label("a_name"), _MODEL_B.c.name.label("b_name"),
-        _TURNS.c.id.label("turn_id"), _TURNS.c.idx, _TURNS.c.prompt, _OUTPUTS.c.side, _OUTPUTS.c.text,
+        BATTLES.c.id, BATTLES.c.arena, BATTLES.c.status, BATTLES.c.routing,
+        MODEL_A.c.name.label("a_name"), MODEL_B.c.name.label("b_name"),
+        TURNS.c.id.label("turn_id"), TURNS.c.idx, TURNS.c.prompt, OUTPUTS.c.side, OUTPUTS.c.text,
     )
     .select_from(
-        _BATTLES.join(_MODEL_A, _MODEL_A.c.id == _BATTLES.c.model_a_id)
-        .join(_MODEL_B, _MODEL_B.c.id == _BATTLES.c.model_b_id)
-        .outerjoin(_TURNS, _TURNS.c.battle_id == _BATTLES.c.id)
-        .outerjoin(_OUTPUTS, _OUTPUTS.c.turn_id == _TURNS.c.id)
+        BATTLE_AND_MODELS.outerjoin(TURNS, TURNS.c.battle_id == BATTLES.c.id)
+        .outerjoin(OUTPUTS, OUTPUTS.c.turn_id == TURNS.c.id)
     )
-    .where(_BATTLES.c.id == bindparam("battle_id"))
-    .order_by(_TURNS.c.idx, _OUTPUTS.c.side)
+    .where(BATTLES.c.id == bindparam("battle_id"))
+    .order_by(TURNS.c.idx, OUTPUTS.c.side)
 )
 _VOTER_ONCE = {
-    "sqlite": sqlite.insert(_VOTERS).on_conflict_do_nothing(index_elements=["id"]),
-    "postgresql": postgresql.insert(_VOTERS).on_conflict_do_nothing(index_elements=["id"]),
+    "sqlite": sqlite.insert(VOTERS).on_conflict_do_nothing(index_elements=["id"]),
+    "postgresql": postgresql.insert(VOTERS).on_conflict_do_nothing(index_elements=["id"]),
 }
-_INSERT_BATTLE = insert(_BATTLES)
-_INSERT_TURN = insert(_TURNS)
-_INSERT_OUTPUTS = insert(_OUTPUTS)
-_SET_READY = (  # ready_at is the latest turn's; ended_at stays unset
-    update(_BATTLES).where(_BATTLES.c.id == bindparam("b_id")).values(status=bindparam("b_status"),
-                                                                      ready_at=bindparam("b_at"))
-)
-_SET_ENDED = (  # a failed turn ends the battle; ready_at keeps the last good turn's time
-    update(_BATTLES).where(_BATTLES.c.id == bindparam("b_id")).values(status=bindparam("b_status"),
-                                                                      ended_at=bindparam("b_at"))
-)
+_INSERT_BATTLE = insert(BATTLES)
+_INSERT_TURN = insert(TURNS)
+_INSERT_OUTPUTS = insert(OUTPUTS)
+
+
+def _set_status_at(column: str) -> Any:
+    """The battle's status and one of its timestamps (`b_id`, `b_status`, `b_at`)."""
+    return update(BATTLES).where(BATTLES.c.id == bindparam("b_id")).values(
+        {"status": bindparam("b_status"), column: bindparam("b_at")})
+
+
+# A ready turn moves ready_at (ended_at stays unset); a failed turn ends the battle and ready_at keeps the last
+# good turn's time.
+_SET_READY = _set_status_at("ready_at")
+_SET_ENDED = _set_status_at("ended_at")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,46 +15,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, bindparam, insert, select, text, update
+from sqlalchemy import JSON, Connection, bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from arena.db.schema import Battle, Model, PairCount, Turn, Vote
+from arena.db.core_tables import BATTLE_AND_MODELS, BATTLES, MODEL_A, MODEL_B, PAIR_COUNTS, TURNS, VOTES
 from arena.domain import BattleStatus, Outcome
 from arena.errors import StorageError
 
-_BATTLES = cast(Table, Battle.__table__)
-_MODEL_A = cast(Table, Model.__table__).alias("model_a")
-_MODEL_B = cast(Table, Model.__table__).alias("model_b")
-_TURNS = cast(Table, Turn.__table__)
-_VOTES = cast(Table, Vote.__table__)
 # One round trip: the battle, both models, its turns' prompts (a row per turn) and its vote if it has one.
 _TARGET = (
     select(
-        _BATTLES.c.id, _BATTLES.c.arena, _BATTLES.c.mode, _BATTLES.c.voter_id, _BATTLES.c.status,
-        _BATTLES.c.flags, _BATTLES.c.routing, _BATTLES.c.ready_at, _BATTLES.c.model_a_id, _BATTLES.c.model_b_id,
-        _MODEL_A.c.name.label("a_name"), _MODEL_A.c.display_name.label("a_label"),
-        _MODEL_B.c.name.label("b_name"), _MODEL_B.c.display_name.label("b_label"), _TURNS.c.prompt,
-        _VOTES.c.voter_id.label("vote_voter_id"), _VOTES.c.outcome.label("vote_outcome"),
-        _VOTES.c.counted.label("vote_counted"), _VOTES.c.flags.label("vote_flags"),
+        BATTLES.c.id, BATTLES.c.arena, BATTLES.c.mode, BATTLES.c.voter_id, BATTLES.c.status,
+        BATTLES.c.flags, BATTLES.c.routing, BATTLES.c.ready_at, BATTLES.c.model_a_id, BATTLES.c.model_b_id,
+        MODEL_A.c.name.label("a_name"), MODEL_A.c.display_name.label("a_label"),
+        MODEL_B.c.name.label("b_name"), MODEL_B.c.display_name.label("b_label"), TURNS.c.prompt,
+        VOTES.c.voter_id.label("vote_voter_id"), VOTES.c.outcome.label("vote_outcome"),
+        VOTES.c.counted.label("vote_counted"), VOTES.c.flags.label("vote_flags"),
     )
     .select_from(
-        _BATTLES.join(_MODEL_A, _MODEL_A.c.id == _BATTLES.c.model_a_id)
-        .join(_MODEL_B, _MODEL_B.c.id == _BATTLES.c.model_b_id)
-        .outerjoin(_TURNS, _TURNS.c.battle_id == _BATTLES.c.id)
-        .outerjoin(_VOTES, _VOTES.c.battle_id == _BATTLES.c.id)
+        BATTLE_AND_MODELS.outerjoin(TURNS, TURNS.c.battle_id == BATTLES.c.id)
+        .outerjoin(VOTES, VOTES.c.battle_id == BATTLES.c.id)
     )
-    .where(_BATTLES.c.id == bindparam("battle_id"))
-    .order_by(_TURNS.c.idx)
+    .where(BATTLES.c.id == bindparam("battle_id"))
+    .order_by(TURNS.c.idx)
 )
-_TARGET_FOR_UPDATE = _TARGET.with_for_update(of=_BATTLES)  # PostgreSQL locks the battle row only
-_VOTE_OF = select(_VOTES.c.voter_id, _VOTES.c.outcome, _VOTES.c.counted, _VOTES.c.flags).where(
-    _VOTES.c.battle_id == bindparam("battle_id"))
-_INSERT_VOTE = insert(_VOTES)
+_TARGET_FOR_UPDATE = _TARGET.with_for_update(of=BATTLES)  # PostgreSQL locks the battle row only
+_VOTE_OF = select(VOTES.c.voter_id, VOTES.c.outcome, VOTES.c.counted, VOTES.c.flags).where(
+    VOTES.c.battle_id == bindparam("battle_id"))
+_INSERT_VOTE = insert(VOTES)
 _SET_STATUS = (
-    update(_BATTLES)
-    .where(_BATTLES.c.id == bindparam("b_id"))
+    update(BATTLES)
+    .where(BATTLES.c.id == bindparam("b_id"))
     .values(status=bindparam("b_status"), ended_at=bindparam("b_ended_at"))
 )
 OUTCOME_COLUMN = {
@@ -71,11 +64,10 @@ COUNT_COLUMNS = ("wins_lo", "wins_hi", "ties", "bothbad")
 
 
 def _bump_statement(dialect: Any, column: str) -> Any:
-    table = cast(Table, PairCount.__table__)
-    stmt = dialect.insert(table)
+    stmt = dialect.insert(PAIR_COUNTS)
     return stmt.on_conflict_do_update(
         index_elements=["arena", "category", "lo_id", "hi_id"],
-        set_={column: table.c[column] + stmt.excluded[column]},
+        set_={column: PAIR_COUNTS.c[column] + stmt.excluded[column]},
     )
 
 
