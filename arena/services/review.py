@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.categories import OVERALL
 from arena.db import repo, vote_queries
 from arena.db.engine import write_session
-from arena.db.schema import Battle, Model, Vote
+from arena.db.schema import Battle, Vote
 from arena.domain import Outcome
 from arena.errors import ConflictError, NotFoundError
 from arena.integrity.anomaly import AnomalyDetector, VoteRecord, count_pairs, pair_key
@@ -51,7 +50,7 @@ class ReviewService:
         with self._sessions() as session:
             history = repo.voter_history(session, voter_id, arena)
             counts = {}
-            names = _names(session)
+            names = repo.model_names(session)
             for r in repo.pair_counts(session, arena, OVERALL):
                 lo, hi = names.get(r.lo_id, str(r.lo_id)), names.get(r.hi_id, str(r.hi_id))
                 # pair_key orders by name, the table by id: orient the win columns to the name order.
@@ -129,8 +128,3 @@ class ReviewService:
             raise NotFoundError(f"vote {vote_id} not found")
         return vote, battle
 
-
-def _names(session: Session) -> dict[int, str]:
-    # One query for the whole catalogue: looking each id up with session.get reloaded the row nearly every time
-    # (the identity map holds objects weakly), two queries per pair per voter - 70% of a 20 CPU-s scan.
-    return {int(model_id): str(name) for model_id, name in session.execute(select(Model.id, Model.name))}
