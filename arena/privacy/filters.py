@@ -166,6 +166,10 @@ class ScrubFilter:
     scrubber: Scrubber
     name: str = "scrub"
 
+    def prepare(self, records: Sequence[ReleaseCandidate]) -> None:
+        """Screen the texts of a batch about to go through this filter (`Scrubber.screen`)."""
+        self.scrubber.screen(text for record in records for texts in record.texts.values() for text in texts)
+
     def __call__(self, record: ReleaseCandidate) -> Decision:
         keys = list(record.texts)
         flat = [text for key in keys for text in record.texts[key]]
@@ -275,6 +279,12 @@ class FilterPipeline:
         self.filters = tuple(filters)
         self.pseudonymizer = pseudonymizer
         self.version = PIPELINE_VERSION
+
+    def prepare(self, records: Sequence[ReleaseCandidate]) -> None:
+        """Let the filters look at a batch before its records go through them one by one (only a speed-up)."""
+        for flt in self.filters:
+            if isinstance(flt, ScrubFilter):
+                flt.prepare(records)
 
     def process(
         self, record: ReleaseCandidate, report: PipelineReport | None = None

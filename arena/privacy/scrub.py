@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -28,6 +28,7 @@ from arena.privacy.names import (
     placeholder_for,
 )
 from arena.privacy.prefilter import detect_quick
+from arena.privacy.screen import TextScreen
 
 SCRUBBER_VERSION = "1"
 
@@ -184,6 +185,9 @@ class _Facts(NamedTuple):
     residual: bool  # `residual_risk`, when there are no spans (else checked after replacing them)
 
 
+_NOTHING = _Facts(None, (), (), False)  # a valid text with nothing to replace and no residual risk
+
+
 class Scrubber:
     """Scrubs conversations; stateless between calls, safe to share across threads and batches.
 
@@ -193,6 +197,11 @@ class Scrubber:
     same source) and are analysed once; placeholders are still assigned per conversation.
     `memo_texts` bounds how many distinct texts are remembered (0: none) and `memo_max_chars` how long
     one may be, so the memory stays under about `memo_texts * memo_max_chars` characters.
+
+    `screen(texts)` runs the compiled screen of `arena.privacy.screen` over a batch ahead of scrubbing
+    it and remembers the texts it proves clean (those of the last batch screened): their facts are
+    known (`_NOTHING`) without the analysis. Two threads screening at once may each drop the other's
+    batch, which only sends its texts through the analysis again.
     """
 
     def __init__(self, config: ScrubConfig | None = None, lexicon: NameLexicon | None = None) -> None:
@@ -201,15 +210,29 @@ class Scrubber:
         self.finder = NameFinder(self.lexicon, self.config.name_allowlist)
         self._build_memo()
 
+    def screen(self, texts: Iterable[str]) -> int:
+        """Screen a batch about to be scrubbed (see the class docstring); returns how many texts it proved clean."""
+        distinct = [t for t in dict.fromkeys(texts) if isinstance(t, str) and len(t) <= self.config.max_text_chars]
+        self._clean = frozenset(self._text_screen().clean(distinct))
+        return len(self._clean)
+
+    def _text_screen(self) -> TextScreen:
+        if self._screen is None:
+            self._screen = TextScreen(self.finder)
+        return self._screen
+
     def _build_memo(self) -> None:
         size = self.config.memo_texts
         # Texts up to `_memo_limit` characters go through the memo, longer ones are analysed each time.
         analyse = self._text_facts
         self._memo: Callable[[str], _Facts] = lru_cache(maxsize=size)(analyse) if size > 0 else analyse
         self._memo_limit = self.config.memo_max_chars if size > 0 else -1
+        self._screen: TextScreen | None = None  # built on the first `screen` call
+        self._clean: frozenset[str] = frozenset()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"config": self.config, "lexicon": self.lexicon, "finder": self.finder}  # the memo is rebuilt
+        # The memo, the screen and its last batch are rebuilt, not pickled.
+        return {"config": self.config, "lexicon": self.lexicon, "finder": self.finder}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -240,7 +263,10 @@ class Scrubber:
                 text, failure = _validate(raw, self.config)  # decodes, then the text is checked as any other
                 if failure is not None:
                     return ScrubResult((), {}, ok=False, reason=failure)
-            fact = self._memo(text) if len(text) <= self._memo_limit else self._text_facts(text)
+            if text in self._clean:
+                fact = _NOTHING
+            else:
+                fact = self._memo(text) if len(text) <= self._memo_limit else self._text_facts(text)
             if fact.failure is not None:
                 return ScrubResult((), {}, ok=False, reason=fact.failure)
             decoded.append(text)

@@ -174,10 +174,13 @@ def pass_one(sessions: sessionmaker[Session], pipeline: FilterPipeline, job: Rel
     out: list[dict[str, Any]] = []
     qi: list[QiRow] = []
     no_detail = rq.BattleDetail()  # read only: a battle without turns
+    built = []
     for row in rows:
         sides = (publish.get(row.model_a, row.publish_a), publish.get(row.model_b, row.publish_b))
-        candidate, layout = build_candidate(row, details.get(row.battle_id, no_detail), sides,
-                                            flag_families([*row.battle_flags, *row.vote_flags]))
+        built.append(build_candidate(row, details.get(row.battle_id, no_detail), sides,
+                                     flag_families([*row.battle_flags, *row.vote_flags])))
+    pipeline.prepare([candidate for candidate, _ in built])
+    for row, (candidate, layout) in zip(rows, built, strict=True):
         report.seen += 1
         outcome = pipeline.process(candidate, report)
         if isinstance(outcome, ReleasedRecord):
