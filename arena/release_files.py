@@ -13,7 +13,6 @@ import json
 import math
 import os
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +74,11 @@ COLUMNS = tuple(SCHEMA.names)
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_APPEND_NEWLINE
+# Timestamps are whole seconds in UTC (time buckets), written as "2026-03-02T09:00:00Z" by orjson itself.
+_JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_OMIT_MICROSECONDS | orjson.OPT_APPEND_NEWLINE
 
 
 def _json_bytes(row: dict[str, Any]) -> bytes:

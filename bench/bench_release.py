@@ -41,6 +41,7 @@ from arena.db.schema import Battle, JobLock, Output, Release, Turn, Vote, Voter
 
 log = logging.getLogger("bench.release")
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
+SEEDED = "seeded.txt"  # written after a finished seed: how many battles
 SPAN = timedelta(days=7)
 MODELS = ("ngram-storyteller", "wordnet-librarian", "tiny-transformer")
 TOPICS = ("autumn rain", "a lighthouse", "compound interest", "the Krebs cycle", "binary search", "jazz harmony",
@@ -134,6 +135,13 @@ def seed(data: Path, battles: int, n_voters: int = 50_000, chunk: int = 20_000) 
         votes = session.scalar(select(func.count(Vote.id)))
     log.info("seeded %d votes in %.0f s", votes, time.perf_counter() - started)
     engine.dispose()
+    (data / SEEDED).write_text(f"{battles}\n")
+
+
+def _seeded(data: Path, battles: int) -> bool:
+    """Whether `data` holds a finished seed of `battles` battles (an interrupted one is seeded again)."""
+    marker = data / SEEDED
+    return marker.exists() and marker.read_text().strip() == str(battles)
 
 
 def build(data: Path, workers: int, profile: bool) -> dict[str, Any]:
@@ -181,7 +189,7 @@ def main() -> int:
     parser.add_argument("--battles", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--data", type=Path, default=Path("/tmp/arena-bench-release"))
-    parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
+    parser.add_argument("--reuse", action="store_true", help="build on the database seeded before, if there is one")
     parser.add_argument("--profile", action="store_true", help="cProfile the build (slower)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
@@ -189,7 +197,7 @@ def main() -> int:
     if args.build_only:
         sys.stdout.write(json.dumps(build(args.data, args.workers, args.profile)) + "\n")
         return 0
-    if not args.reuse:
+    if not (args.reuse and _seeded(args.data, args.battles)):
         seed(args.data, args.battles)
     command = [sys.executable, "-m", "bench.bench_release", "--build-only", "--data", str(args.data),
                "--workers", str(args.workers), *(["--profile"] if args.profile else [])]

@@ -134,7 +134,9 @@ class _Tables:
         alt_off = np.cumsum([0] + [len(a) for a in alternatives]).astype(np.int64)
         alt_grps = np.array([g for a in alternatives for g in a], np.int64)
         # First names: plain ones, ones that need a surname after them, and every one (camel-case pairs).
-        plain, ambiguous, every = set(), set(), set()
+        plain: set[int] = set()
+        ambiguous: set[int] = set()
+        every: set[int] = set()
         for name, word_like in finder.lexicon.first.items():
             if len(name) < _MIN_LEXICON_LEN:
                 continue
@@ -149,9 +151,9 @@ class _Tables:
         # One table for the three sets: the value's bits say which (1 plain, 2 ambiguous, 4 any first name).
         kinds = {h: (1 if h in plain else 0) | (2 if h in ambiguous else 0) | 4 for h in every}
         name_hash, name_kind = _hash_table(kinds)
-        groups = np.array([_STRUCT, _DOT, _AT, _ID_HINT, _VENDOR, _CUE], np.int64)
-        return cls((groups, single, pairs, nd_bytes, nd_off, nd_lower, nd_bit, disp_off, disp_ids, hdr_bytes, hdr_off, kw_hash, kw_id,
-                    grp_off, grp_ids, alt_off, alt_grps, name_hash, name_kind), len(keywords))
+        bits = np.array([_STRUCT, _DOT, _AT, _ID_HINT, _VENDOR, _CUE], np.int64)
+        return cls((bits, single, pairs, nd_bytes, nd_off, nd_lower, nd_bit, disp_off, disp_ids, hdr_bytes,
+                    hdr_off, kw_hash, kw_id, grp_off, grp_ids, alt_off, alt_grps, name_hash, name_kind), len(keywords))
 
 
 def _variants(byte: int, fold: bool) -> list[int]:

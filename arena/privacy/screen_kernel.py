@@ -181,9 +181,9 @@ def gated_cue(present: Any, grp_off: Any, grp_ids: Any, alt_off: Any, alt_grps: 
 
 
 @_jit
-def screen(buf: Any, starts: Any, ends: Any, groups: Any, single: Any, pairs: Any, nd_bytes: Any, nd_off: Any, nd_lower: Any, nd_bit: Any,
-           disp_off: Any, disp_ids: Any, hdr_bytes: Any, hdr_off: Any, kw_hash: Any, kw_id: Any,
-           grp_off: Any, grp_ids: Any, alt_off: Any, alt_grps: Any, name_hash: Any, name_kind: Any,
+def screen(buf: Any, starts: Any, ends: Any, groups: Any, single: Any, pairs: Any, nd_bytes: Any, nd_off: Any,
+           nd_lower: Any, nd_bit: Any, disp_off: Any, disp_ids: Any, hdr_bytes: Any, hdr_off: Any, kw_hash: Any,
+           kw_id: Any, grp_off: Any, grp_ids: Any, alt_off: Any, alt_grps: Any, name_hash: Any, name_kind: Any,
            present: Any, out: Any) -> None:
     """Screen texts buf[starts[t]:ends[t]]; out[t] = (not screenable, detectors might hit, names might hit).
 

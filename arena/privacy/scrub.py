@@ -204,6 +204,9 @@ class Scrubber:
     batch, which only sends its texts through the analysis again.
     """
 
+    _screen: TextScreen | None
+    _clean: frozenset[str]
+
     def __init__(self, config: ScrubConfig | None = None, lexicon: NameLexicon | None = None) -> None:
         self.config = config or ScrubConfig()
         self.lexicon = lexicon or NameLexicon.load_default()
@@ -216,6 +219,10 @@ class Scrubber:
         self._clean = frozenset(self._text_screen().clean(distinct))
         return len(self._clean)
 
+    def known_clean(self, texts: Sequence[str | bytes]) -> bool:
+        """Whether the conversation `texts` is one the last screen proved clean: scrubbing returns it unchanged."""
+        return self._clean.issuperset(texts) and sum(map(len, texts)) <= self.config.max_total_chars
+
     def _text_screen(self) -> TextScreen:
         if self._screen is None:
             self._screen = TextScreen(self.finder)
@@ -227,8 +234,8 @@ class Scrubber:
         analyse = self._text_facts
         self._memo: Callable[[str], _Facts] = lru_cache(maxsize=size)(analyse) if size > 0 else analyse
         self._memo_limit = self.config.memo_max_chars if size > 0 else -1
-        self._screen: TextScreen | None = None  # built on the first `screen` call
-        self._clean: frozenset[str] = frozenset()
+        self._screen = None  # built on the first `screen` call
+        self._clean = frozenset()
 
     def __getstate__(self) -> dict[str, Any]:
         # The memo, the screen and its last batch are rebuilt, not pickled.

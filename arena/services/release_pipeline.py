@@ -1,11 +1,13 @@
 """The two work units of a release build, run in this process or in worker processes, results in order.
 
 Pass one of a batch (a vote-id range of the window): read its battles, build the privacy-pipeline
-candidates, run the filters (scrubbing dominates the cost: a fraction of a millisecond per conversation),
-shape the released rows, and return them marshalled with their quasi-identifiers and the batch's counts.
-Pass two of a batch: apply the k-anonymity plan, copy its media into the release, and serialise the rows
-(an Arrow table and a gzip member of JSON lines). The main process only appends results in submission
-order, so any number of workers gives the same rows, in the same order, as the same bytes.
+candidates, screen their texts (`Scrubber.screen`), run the filters, shape the released rows, and write
+them marshalled to a spool file of the build's private temporary folder; it returns the file's name with
+the rows' quasi-identifiers and the batch's counts. Pass two of a batch: read (and delete) its spool
+file, apply the k-anonymity plan, copy its media into the release, and serialise the rows (an Arrow
+table and a gzip member of JSON lines). The rows themselves never pass through the main process, which
+only appends results in submission order, so any number of workers gives the same rows, in the same
+order, as the same bytes.
 
 Workers are started with "spawn" (no inherited database connections or scheduler threads), open their
 own engine on the database URL and build their pipeline once per job; at most two units per worker are
@@ -108,15 +110,18 @@ def build_pipeline(key_hex: str, extra_allowlist: tuple[str, ...], terms_version
     )
 
 
+SPOOL_DIR = ".spool"
+
+
 @dataclass
 class PassOne:
-    """One batch after the filters: its released rows (marshalled), their quasi-identifiers and its counts.
+    """One batch after the filters: its spool file (released rows, marshalled), their quasi-identifiers, its counts.
 
     Rows hold only str, int, float, bool, None, lists and dicts, which `marshal` writes about twice as fast
     as `pickle` (it raises on anything else, so a row can never change on the way).
     """
 
-    blob: bytes
+    spool: str  # the file under the release folder's SPOOL_DIR, "" when no row was released
     rows: int
     qi: list[QiRow]
     report: PipelineReport
@@ -189,7 +194,11 @@ def pass_one(sessions: sessionmaker[Session], pipeline: FilterPipeline, job: Rel
             music = record["music"]
             qi.append((record["voter"], seconds, record["language"], music["duration_s"] if music else None))
             out.append(record)
-    return PassOne(marshal.dumps(out), len(out), qi, report)
+    spool = ""
+    if out:
+        spool = f"{SPOOL_DIR}/{lo:014d}.bin"
+        (Path(job.folder) / spool).write_bytes(marshal.dumps(out))
+    return PassOne(spool, len(out), qi, report)
 
 
 def _copy_media(job: ReleaseJob, relative: str) -> bool:
@@ -216,10 +225,12 @@ def _drop_missing(row: dict[str, Any], media: dict[str, bool]) -> None:
 
 
 @_collector_paused
-def pass_two(job: ReleaseJob, blob: bytes, seconds: list[int], plan: PlanSlice) -> PassTwo:
+def pass_two(job: ReleaseJob, spool: str, seconds: list[int], plan: PlanSlice) -> PassTwo:
     """Coarsen a spooled batch, copy its media (a missing file's reference becomes null), serialise it."""
-    # The blob is this build's own spool, written by pass one into the private temporary folder.
-    rows: list[dict[str, Any]] = marshal.loads(blob)
+    # The spool is this build's own, written by pass one into the private temporary folder.
+    spooled = Path(job.folder) / spool
+    rows: list[dict[str, Any]] = marshal.loads(spooled.read_bytes())
+    spooled.unlink()
     media: dict[str, bool] = {}
     for i, row in enumerate(rows):
         plan.apply(i, row, seconds[i])
@@ -273,7 +284,7 @@ class UnitRunner:
             return (pass_one(self._sessions, self.pipeline, self.job, lo, hi) for lo, hi in ranges)
         return self._ordered(_worker_pass_one, ((self.job, lo, hi) for lo, hi in ranges))
 
-    def pass_two(self, units: Iterable[tuple[bytes, list[int], PlanSlice]]) -> Iterator[PassTwo]:
+    def pass_two(self, units: Iterable[tuple[str, list[int], PlanSlice]]) -> Iterator[PassTwo]:
         """Pass two of every spooled batch, in order."""
         if self._pool is None:
             return (pass_two(self.job, *unit) for unit in units)

@@ -3,7 +3,7 @@
 A release covers the battles whose vote falls between the end of the previous release and `until`
 minus the embargo (rounded down to the time resolution). The build takes a lease in the database (so
 the scheduler of several server processes and the CLI never build at once), streams the window in
-batches through the privacy pipeline (pass one, rows spooled to a private temporary file), decides the
+batches through the privacy pipeline (pass one, rows spooled to private temporary files), decides the
 k-anonymity coarsening, then writes the Parquet and JSONL.gz files, media, card, manifest and
 SHA256SUMS into a temporary folder that is renamed into place. The key that made the voter pseudonyms
 is stored in the database only, never in the release.
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -53,7 +53,7 @@ from arena.release_files import (
     write_text,
 )
 from arena.services.release_coarsen import CoarseningPlan, QuasiIdentifiers, plan_coarsening
-from arena.services.release_pipeline import ReleaseJob, UnitRunner, merge_report, new_report
+from arena.services.release_pipeline import SPOOL_DIR, ReleaseJob, UnitRunner, merge_report, new_report
 from arena.services.release_records import model_allowlist
 from rating.data import PairCounts
 
@@ -178,13 +178,12 @@ class ReleaseService:
         folder.mkdir(parents=True)
         job = self._job(window, key, folder)
         with UnitRunner(job, self._sessions, self._workers) as runner:
-            spool_path = folder / ".spool"
-            with spool_path.open("w+b") as spool:
-                report, qi, batches = self._pass_one(runner, spool)
-                plan = plan_coarsening(qi, k=self._settings.k_anonymity,
-                                       resolution_hours=self._settings.time_resolution_hours)
-                media = self._pass_two(runner, folder, spool, batches, plan, qi)
-            spool_path.unlink()
+            (folder / SPOOL_DIR).mkdir()
+            report, qi, batches = self._pass_one(runner)
+            plan = plan_coarsening(qi, k=self._settings.k_anonymity,
+                                   resolution_hours=self._settings.time_resolution_hours)
+            media = self._pass_two(runner, folder, batches, plan, qi)
+            (folder / SPOOL_DIR).rmdir()  # pass two deleted every spool file
         manifest: dict[str, Any] = {
             "name": name,
             "schema_version": SCHEMA_VERSION,
@@ -263,31 +262,28 @@ class ReleaseService:
         for lo in range(bounds[0], bounds[1] + 1, step):
             yield lo, min(lo + step, bounds[1] + 1)
 
-    def _pass_one(self, runner: UnitRunner, spool: BinaryIO) -> tuple[PipelineReport, QuasiIdentifiers, list[int]]:
-        """Filter every batch; released rows go to the spool, their quasi-identifiers to memory (compact)."""
+    def _pass_one(self, runner: UnitRunner) -> tuple[PipelineReport, QuasiIdentifiers, list[tuple[str, int]]]:
+        """Filter every batch; released rows go to spool files, their quasi-identifiers to memory (compact)."""
         report = new_report(runner.pipeline)
         qi = QuasiIdentifiers()
-        batches: list[int] = []
+        batches: list[tuple[str, int]] = []
         for part in runner.pass_one(self._ranges(Window(runner.job.start, runner.job.end))):
             merge_report(report, part.report)
             for voter, seconds, language, duration in part.qi:
                 qi.add(voter, seconds, language, duration)
             if part.rows:
-                spool.write(len(part.blob).to_bytes(8, "little") + part.blob)
-                batches.append(part.rows)
+                batches.append((part.spool, part.rows))
             self._renew()
         return report, qi, batches
 
-    def _pass_two(self, runner: UnitRunner, folder: Path, spool: BinaryIO, batches: list[int], plan: CoarseningPlan,
+    def _pass_two(self, runner: UnitRunner, folder: Path, batches: list[tuple[str, int]], plan: CoarseningPlan,
                   qi: QuasiIdentifiers) -> dict[str, Any]:
         """Coarsen and serialise every spooled batch, appending them in order to the data files."""
-        spool.seek(0)
 
-        def units() -> Iterator[tuple[bytes, list[int], Any]]:
+        def units() -> Iterator[tuple[str, list[int], Any]]:
             start = 0
-            for rows in batches:
-                blob = spool.read(int.from_bytes(spool.read(8), "little"))
-                yield blob, list(qi.seconds[start:start + rows]), plan.part(start, start + rows)
+            for spool, rows in batches:
+                yield spool, list(qi.seconds[start:start + rows]), plan.part(start, start + rows)
                 start += rows
 
         media: dict[str, bool] = {}

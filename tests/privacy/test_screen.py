@@ -152,7 +152,21 @@ def test_without_the_kernel_nothing_is_screened(monkeypatch: pytest.MonkeyPatch,
 def test_hash_and_tables() -> None:
     assert fnv1a(b"") == 0xCBF29CE484222325
     assert fnv1a(b"a") == 0xAF63DC4C8601EC8C  # the published FNV-1a test vector
-    keys, values = screen_module._hash_table({fnv1a(w): i for i, w in enumerate([b"my", b"name", b"is"])})
+    wanted = {fnv1a(w): i + 1 for i, w in enumerate([b"my", b"name", b"is"])}
+    keys, values = screen_module._hash_table(wanted)
     assert len(keys) & (len(keys) - 1) == 0 and (keys != 0).sum() == 3
+    assert {int(k): int(v) for k, v in zip(keys, values, strict=True) if k} == wanted
     with pytest.raises(ValueError, match="hashes to 0"):
         screen_module._hash_table({0: 1})
+
+
+def test_known_clean_conversations(clean_corpus: list[str]) -> None:
+    scrubber = Scrubber(ScrubConfig(max_total_chars=400))
+    texts = list(clean_corpus[:50])
+    scrubber.screen(texts)
+    cleared = [t for t in texts if scrubber.known_clean([t])]
+    assert cleared and all(scrubber.scrub_text(t).texts == (t,) for t in cleared)
+    assert not scrubber.known_clean([*cleared, "write to a@example.org"])  # a text the screen has not seen
+    long = [cleared[0]] * (400 // len(cleared[0]) + 1)
+    assert not scrubber.known_clean(long)  # over max_total_chars: scrubbing withholds it
+    assert not scrubber.scrub_conversation(long).ok
