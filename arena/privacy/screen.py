@@ -3,13 +3,14 @@
 The scrubber's per-text analysis (`scrub._Facts`: validation, the detector pre-check of
 `arena.privacy.prefilter`, the name finder with the pre-checks of `arena.privacy.name_gate`, the
 residual checks) costs some 10-20 microseconds of Python per text, most of it spent proving that an
-ordinary answer holds nothing. `TextScreen.clean(texts)` answers that question for a whole batch in
-one compiled loop (numba) over the texts' bytes and returns the texts for which *every* part of the
-analysis is sure to find nothing; the scrubber then skips the analysis for exactly those. Each test
-below is a *necessary* condition of one way a text can fail that proof, so a text the screen lets
-through is one the full analysis leaves unchanged (`tests/privacy/test_screen.py` checks this over the
-test corpora and generated texts). Anything it is unsure of goes the usual way: texts that are not
-ASCII, texts with control characters, and any text when numba is not installed.
+ordinary answer holds nothing. `TextScreen.clean(texts, max_chars)` answers that question for a whole
+batch in one compiled loop (numba) over the texts' bytes and returns the texts for which *every* part
+of the analysis is sure to find nothing (and which fit the scrubber's length limit); the scrubber then
+skips the analysis for exactly those. Each test below is a *necessary* condition of one way a text
+can fail that proof, so a text the screen lets through is one the full analysis leaves unchanged
+(`tests/privacy/test_screen.py` checks this over the test corpora and generated texts). Anything it is
+unsure of goes the usual way: texts that are not ASCII, texts with control characters, and any text
+when numba is not installed.
 
 Per text, the loop computes (on ASCII bytes, "lower" meaning ASCII letters folded to lowercase):
 
@@ -209,10 +210,12 @@ class TextScreen:
         out[np.array(index, np.int64)] = found @ np.array([UNSCREENED, STRUCTURED, NAMES], np.uint8)
         return out
 
-    def clean(self, texts: Sequence[str]) -> list[str]:
-        """The texts of `texts` that provably hold nothing to scrub."""
-        flags = self.flags(texts)
-        return [text for text, flag in zip(texts, flags.tolist(), strict=True) if not flag]
+    def clean(self, texts: Sequence[str], max_chars: int) -> list[str]:
+        """The texts of `texts` that provably hold nothing to scrub (and, as the scrubber's length limit
+        `max_chars` requires, are no longer than that: longer ones are refused, not clean)."""
+        fits = [text for text in texts if len(text) <= max_chars]
+        flags = self.flags(fits)
+        return [text for text, flag in zip(fits, flags.tolist(), strict=True) if not flag]
 
 
 @cache

@@ -215,8 +215,8 @@ class Scrubber:
 
     def screen(self, texts: Iterable[str]) -> int:
         """Screen a batch about to be scrubbed (see the class docstring); returns how many texts it proved clean."""
-        distinct = [t for t in dict.fromkeys(texts) if isinstance(t, str) and len(t) <= self.config.max_text_chars]
-        self._clean = frozenset(self._text_screen().clean(distinct))
+        distinct = [t for t in dict.fromkeys(texts) if isinstance(t, str)]
+        self._clean = frozenset(self._text_screen().clean(distinct, self.config.max_text_chars))
         return len(self._clean)
 
     def known_clean(self, texts: Sequence[str | bytes]) -> bool:

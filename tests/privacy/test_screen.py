@@ -170,3 +170,15 @@ def test_known_clean_conversations(clean_corpus: list[str]) -> None:
     long = [cleared[0]] * (400 // len(cleared[0]) + 1)
     assert not scrubber.known_clean(long)  # over max_total_chars: scrubbing withholds it
     assert not scrubber.scrub_conversation(long).ok
+
+
+def test_texts_over_the_length_limit_are_never_clean() -> None:
+    # An ordinary text the screen would pass, but longer than the scrubber accepts: refused, so not clean.
+    long_text = "the cow ran. " * 7693 + "zz"
+    scrubber = Scrubber()
+    assert len(long_text) > scrubber.config.max_text_chars
+    assert not scrubber.scrub_text(long_text).ok
+    assert scrubber._text_screen().clean([long_text, "the cow ran."], scrubber.config.max_text_chars) == [
+        "the cow ran."]
+    scrubber.screen([long_text])
+    assert not scrubber.known_clean([long_text])
