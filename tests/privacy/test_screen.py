@@ -182,3 +182,18 @@ def test_texts_over_the_length_limit_are_never_clean() -> None:
         "the cow ran."]
     scrubber.screen([long_text])
     assert not scrubber.known_clean([long_text])
+
+
+def test_every_census_first_name_in_the_forms_the_finder_reads(text_screen: TextScreen, analyser: Scrubber) -> None:
+    # Systematic, not sampled: each first name of the lexicon alone, before a surname, in capitals, in
+    # lowercase, glued to another first name (camel case), after a cue, and at a line start after a header.
+    first = sorted(analyser.lexicon.first)
+    surnames = sorted(analyser.lexicon.surnames)
+    texts = []
+    for i, name in enumerate(first):
+        surname, other = surnames[i % len(surnames)], first[(i * 7 + 3) % len(first)]
+        texts += [name, f"ok {name} went", f"{name} {surname}.", f"{name.upper()} {surname}",
+                  f"{name.lower()} {surname}", f"{name}{other}", f"my name is {name.lower()}", f"thanks,\n{name}",
+                  f"From: {name}\n"]
+    flags = _check(text_screen, analyser, texts)
+    assert (flags == 0).sum() > len(first)  # many forms are cleared (word-like names, lowercase), not none
