@@ -99,9 +99,12 @@ def build_release_api(releases: ReleaseService, voters: VoterService, releases_d
 
     @router.post("/api/voters/terms")
     def accept_terms(body: TermsIn) -> dict[str, Any]:
-        token = voters.accept_terms(body.voter)
-        return {"token": token, "terms_version": voters.settings.release.terms_version,
-                "message": "Keep this token: it is shown once and lets you withdraw or delete your data later."}
+        accepted = voters.accept_terms(body.voter)
+        message = "Keep this token: it is shown once and lets you withdraw or delete your data later."
+        if accepted.replaced:
+            message += " It replaces the token you were given before, which no longer works."
+        return {"token": accepted.token, "replaced_previous_token": accepted.replaced,
+                "terms_version": voters.settings.release.terms_version, "message": message}
 
     @router.post("/api/voters/withdraw")
     def withdraw(body: TokenIn) -> dict[str, Any]:

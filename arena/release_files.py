@@ -221,7 +221,7 @@ FIELDS_DOC = (
     ("feedback", "list<struct>", "voter feedback: target (a, b or overall) and text (scrubbed)"),
     ("music", "struct", "music arena only: instrumental, board, duration_s (dropped when rare), lyrics "
      "(scrubbed), listened_s_a/b (seconds listened), plays_a/b"),
-    ("language", "string", "prompt language tag; 'other' when fewer than k voters share it"),
+    ("language", "string", "prompt language tag; 'other' when it could not be told or fewer than k voters share it"),
     ("categories", "list<string>", "category tags of the vote (coding, long_prompt, multi_turn, music "
      "board); every row is in the overall category"),
     ("pair_probability", "float", "probability with which the sampler drew this pair"),
@@ -275,7 +275,8 @@ Rows: **{manifest['rows']}** battles; {manifest['pipeline']['seen']} battles had
   no scrubbing.
 - Votes are embargoed for {policy['embargo_days']:g} days; times are coarsened to {policy['time_resolution_hours']:g}
   hour(s), or to a day or week when fewer than k = {policy['k_anonymity']} voters share the bucket. Rare
-  languages (fewer than k voters) become `other`; rare music durations are dropped.
+  languages (fewer than k voters) become `other` (which also holds prompts whose language could not be
+  told); rare music durations are dropped.
 - Voter pseudonyms use a key made for this release alone; nothing is derived from IP addresses.
 
 Battles left out, by reason:
@@ -306,6 +307,13 @@ board = df[df.counted & (df.arena == "text")]
 cells = board.groupby(["model_a", "model_b", "outcome"]).size()   # feed to any Bradley-Terry fit
 ```
 
-With the Arena code: `arena.services.releases.release_pair_counts(folder, "text")` gives the
-`rating.PairCounts` that `rating.rate` turns into the board.
+With the Arena code (this release's folder as `folder`):
+
+```python
+import rating
+from arena.services.releases import release_pair_counts
+names, counts = release_pair_counts(folder, "text")              # model names, rating.PairCounts
+report = rating.rate(counts)                                     # Bradley-Terry with bootstrap CIs
+board = sorted(zip(names, report.rating), key=lambda x: -x[1])
+```
 """

@@ -355,14 +355,14 @@ def _in_category(row: dict[str, Any], category: str) -> bool:
     return category in row["categories"]
 
 
-def release_pair_counts(folder: Path, arena: str, category: str = "overall") -> tuple[list[str], PairCounts]:
-    """Counted votes of a release file -> (model names, PairCounts), the input of `rating.rate`.
+def release_pair_counts(folder: Path | str, arena: str, category: str = "overall") -> tuple[list[str], PairCounts]:
+    """Counted votes of a release folder's Parquet file -> (model names, PairCounts), the input of `rating.rate`.
 
     Models are indexed in name order; rows are read in batches, so this works for any release size.
     """
     cells: dict[tuple[str, str], np.ndarray] = {}
     columns = ["arena", "counted", "model_a", "model_b", "outcome", "categories", "language"]
-    for batch in pq.ParquetFile(folder / PARQUET_NAME).iter_batches(columns=columns, batch_size=65536):
+    for batch in pq.ParquetFile(Path(folder) / PARQUET_NAME).iter_batches(columns=columns, batch_size=65536):
         for r in batch.to_pylist():
             if r["arena"] != arena or not r["counted"] or not _in_category(r, category):
                 continue

@@ -40,9 +40,17 @@ def token_sha256(token: str) -> str:
 def _check_token(token: str) -> str:
     token = (token or "").strip()
     if not token.startswith(TOKEN_PREFIX) or not 20 <= len(token) <= 80:
-        raise ValidationError("that is not a withdrawal token; it starts with 'wd_' and was shown when you "
-                              "accepted the data terms")
+        raise ValidationError("that is not a withdrawal token: a token starts with 'wd_', is 20-80 characters "
+                              "long and was shown when you accepted the data terms")
     return token
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """The answer to accepting the terms: the new withdrawal token, and whether it replaced an earlier one."""
+
+    token: str
+    replaced: bool  # the voter had accepted before: their earlier token no longer works
 
 
 @dataclass(frozen=True)
@@ -52,11 +60,12 @@ class VoterService:
     sessions: sessionmaker[Session]
     settings: Settings
 
-    def accept_terms(self, voter_id: str) -> str:
+    def accept_terms(self, voter_id: str) -> Acceptance:
         """Record acceptance of the current terms; returns a fresh withdrawal token (shown once, not stored).
 
-        Accepting again replaces the previous token. A voter who withdrew stays withdrawn: a new browser
-        id starts afresh.
+        Accepting again replaces the previous token (only its hash is kept, so it cannot be shown again);
+        the answer says so, for the UI and the API to tell the voter. A voter who withdrew stays
+        withdrawn: a new browser id starts afresh.
         """
         voter_id = validate_voter(voter_id)
         token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
@@ -65,8 +74,9 @@ class VoterService:
             if voter.withdrawn_at is not None or voter.deleted_at is not None:
                 raise ConflictError("this voter id has withdrawn from data releases; that cannot be undone "
                                     "(clear this site's storage to start with a new id)")
+            replaced = voter.withdraw_token_sha256 is not None
             rq.record_terms(session, voter, self.settings.release.terms_version, token_sha256(token), utcnow())
-        return token
+        return Acceptance(token, replaced)
 
     def status(self, voter_id: str) -> dict[str, Any]:
         """Whether the voter accepted (which version), withdrew or was deleted."""
@@ -105,5 +115,6 @@ class VoterService:
     def _voter(session: Session, digest: str) -> Voter:
         voter = rq.voter_by_token(session, digest)
         if voter is None:
-            raise NotFoundError("unknown withdrawal token; check that you copied all of it")
+            raise NotFoundError("unknown withdrawal token: check that you copied all of it; if you accepted the data "
+                                "terms more than once, only the token shown last works")
         return voter

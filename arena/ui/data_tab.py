@@ -28,6 +28,11 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
+def _moment(iso: str) -> str:
+    """An ISO 8601 UTC time as "2026-03-02 09:00"."""
+    return iso[:16].replace("T", " ")
+
+
 def releases_markdown(releases: list[dict[str, Any]]) -> str:
     """The releases table (with download links) as Markdown."""
     if not releases:
@@ -39,7 +44,7 @@ def releases_markdown(releases: list[dict[str, Any]]) -> str:
         policy = r["policy"]
         links = " · ".join(f"[{f['path']}]({f['url']})" for f in r["files"])
         lines.append(
-            f"| {r['name']} | {r['window_start'][:16]} → {r['window_end'][:16]} | {r['rows']} | {left_out} | "
+            f"| {r['name']} | {_moment(r['window_start'])} → {_moment(r['window_end'])} | {r['rows']} | {left_out} | "
             f"{_size(int(r['bytes']))} | embargo {policy.get('embargo_days', 0):g} d, k = "
             f"{policy.get('k_anonymity', '?')}, {r['pipeline_version']} | {links} |"
         )
@@ -51,7 +56,8 @@ def build_data_tab(releases: ReleaseService, voters: VoterService, voter_browser
     terms_version = voters.settings.release.terms_version
     gr.Markdown(INTRO)
     table = gr.Markdown(lambda: releases_markdown(releases.list_releases()), elem_id="releases-table")
-    refresh = gr.Button("↻ Refresh releases", size="sm")
+    with gr.Row():
+        refresh = gr.Button("↻ Refresh releases", size="sm", scale=0, min_width=180)
     refresh.click(lambda: releases_markdown(releases.list_releases()), None, table)
 
     gr.Markdown(f"### Data terms (version {terms_version})")
@@ -66,12 +72,13 @@ def build_data_tab(releases: ReleaseService, voters: VoterService, voter_browser
         if not agreed:
             return gr.update(visible=False, value=""), "Tick the box first to accept the data terms."
         try:
-            token = voters.accept_terms(voter or "")
+            accepted = voters.accept_terms(voter or "")
         except ArenaError as exc:
             return gr.update(visible=False, value=""), f"⚠️ {exc.message}"
-        return gr.update(visible=True, value=token), (
+        replaced = " It replaces the token you were given before, which no longer works." if accepted.replaced else ""
+        return gr.update(visible=True, value=accepted.token), (
             "✅ Thank you. Keep the token above: with it you can withdraw from future releases or have your "
-            "content deleted. It will not be shown again.")
+            f"content deleted. It will not be shown again.{replaced}")
 
     accept.click(on_accept, [agree, voter_browser_state], [token_box, terms_status])
 

@@ -88,8 +88,13 @@ def test_unknown_release_and_symlink_are_404(setup: tuple[TestClient, ReleaseSer
 
 def test_terms_withdraw_delete(setup: tuple[TestClient, ReleaseService, dict[str, Any]]) -> None:
     client = setup[0]
-    accepted = client.post("/api/voters/terms", json={"voter": voter_id(99)})
+    first = client.post("/api/voters/terms", json={"voter": voter_id(99)})
+    assert first.status_code == 200 and first.json()["replaced_previous_token"] is False
+    accepted = client.post("/api/voters/terms", json={"voter": voter_id(99)})  # twice: a new token
     assert accepted.status_code == 200 and accepted.json()["token"].startswith("wd_")
+    assert accepted.json()["replaced_previous_token"] is True and "no longer works" in accepted.json()["message"]
+    old = client.post("/api/voters/withdraw", json={"token": first.json()["token"]})
+    assert old.status_code == 404 and "only the token shown last" in old.json()["error"]["message"]
     token = accepted.json()["token"]
     assert client.post("/api/voters/withdraw", json={"token": token}).json()["withdrawn"] is True
     deleted = client.post("/api/voters/delete", json={"token": token}).json()

@@ -153,7 +153,7 @@ def test_withdrawn_voter_leaves_next_release_and_pseudonyms_rotate(make_services
     services = make_services()
     voters = VoterService(services.sessions, services.settings)
     stay, leave = voter_id(1), voter_id(2)
-    token = voters.accept_terms(leave)
+    token = voters.accept_terms(leave).token
     voters.accept_terms(stay)
     first_window = [Seed(voter=v) for v in (stay, leave, stay, leave, stay)]
     insert(services, spread(first_window))
@@ -467,3 +467,32 @@ def test_release_on_postgres(pg_url: str, make_services: Any) -> None:
     assert rows[0]["turns"][0]["citations_a"][0]["url"] == "https://example.org/tides"
     names, counts = release_pair_counts(Path(summary["path"]), "text")
     assert names == ["ngram-storyteller", "wordnet-librarian"] and counts.counts.sum() == 40
+
+
+def test_dataset_card_code_runs_as_written(make_services: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Every Python block of a release's README, run in the release folder as a researcher would paste it
+    # (pandas, pyarrow, datasets.load_dataset on the local file, the groupby board and the Arena helpers).
+    services = make_services()
+    rng = np.random.default_rng(5)
+    models = ["ngram-storyteller", "wordnet-librarian", "tiny-transformer"]
+    seeds = []
+    for i in range(90):
+        a, b = rng.choice(3, size=2, replace=False)
+        seeds.append(Seed(voter=voter_id(i % 9), model_a=models[a], model_b=models[b],
+                          outcome=("model_a", "model_b", "tie")[i % 3]))
+    insert(services, spread(seeds))
+    folder = Path(_service(services).build(until=UNTIL)["path"])
+    card = (folder / "README.md").read_text("utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", card, flags=re.S)
+    assert len(blocks) == 3 and "load_dataset" in blocks[0] and "release_pair_counts" in blocks[2]
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # a local file: nothing may be fetched
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    namespace: dict[str, Any] = {"folder": str(folder)}  # the folder as a string, as a user would type it
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert len(namespace["df"]) == len(namespace["ds"]) == namespace["table"].num_rows == 90
+    assert int(namespace["cells"].sum()) == 90
+    assert sorted(namespace["names"]) == sorted(models)
+    ratings = [r for _, r in namespace["board"]]
+    assert sorted({name for name, _ in namespace["board"]}) == sorted(models) and ratings == sorted(ratings)[::-1]

@@ -26,19 +26,21 @@ def test_accepting_terms_stores_version_and_only_the_token_hash(make_services: A
     services = make_services()
     voters = _voters(services)
     assert voters.status(voter_id(1))["terms_version"] is None
-    token = voters.accept_terms(voter_id(1))
-    assert token.startswith("wd_") and len(token) > 30
+    first = voters.accept_terms(voter_id(1))
+    token = first.token
+    assert token.startswith("wd_") and len(token) > 30 and not first.replaced
     with services.sessions() as session:
         row = session.get(Voter, voter_id(1))
         assert row is not None and row.terms_version == TERMS and row.terms_accepted_at is not None
         assert row.withdraw_token_sha256 == hashlib.sha256(token.encode()).hexdigest()
         assert token not in repr([getattr(row, c.key) for c in Voter.__table__.columns])
     again = voters.accept_terms(voter_id(1))
-    assert again != token
-    with pytest.raises(NotFoundError):
-        voters.withdraw(token)  # accepting again replaced the old token
+    assert again.token != token and again.replaced
+    with pytest.raises(NotFoundError, match="only the token shown last works"):
+        voters.withdraw(token)  # accepting again replaced the old token, and the answer said so
+    assert voters.withdraw(again.token)["withdrawn"]
     assert voters.status(voter_id(1)) == {"terms_version": TERMS, "current_terms_version": TERMS,
-                                          "withdrawn": False, "deleted": False}
+                                          "withdrawn": True, "deleted": False}
 
 
 def test_bad_voter_ids_and_tokens_are_rejected(make_services: Any) -> None:
@@ -47,6 +49,8 @@ def test_bad_voter_ids_and_tokens_are_rejected(make_services: Any) -> None:
         voters.accept_terms("198.51.100.23")
     with pytest.raises(ValidationError):
         voters.withdraw("not-a-token")
+    with pytest.raises(ValidationError, match="20-80 characters"):
+        voters.withdraw("wd_nope")
     with pytest.raises(NotFoundError):
         voters.withdraw("wd_" + "x" * 32)
 
@@ -54,7 +58,7 @@ def test_bad_voter_ids_and_tokens_are_rejected(make_services: Any) -> None:
 def test_withdrawal_is_idempotent_and_final(make_services: Any) -> None:
     services = make_services()
     voters = _voters(services)
-    token = voters.accept_terms(voter_id(1))
+    token = voters.accept_terms(voter_id(1)).token
     first = voters.withdraw(token)
     assert first["withdrawn"] and voters.withdraw(token)["withdrawn_at"] == first["withdrawn_at"]
     assert voters.status(voter_id(1))["withdrawn"]
@@ -66,7 +70,7 @@ def test_deletion_erases_free_text_keeps_votes_and_leaves_releases(make_services
     services = make_services()
     voters = _voters(services)
     gone, kept = voter_id(1), voter_id(2)
-    token = voters.accept_terms(gone)
+    token = voters.accept_terms(gone).token
     voters.accept_terms(kept)
     seeds = spread([
         Seed(voter=gone, prompts=["my secret plan", "more"], responses=[("answer a", "answer b"), ("c", "d")],

@@ -30,7 +30,7 @@ def test_releases_table_lists_window_counts_policy_and_links(make_services: Any)
     assert releases_markdown([]) == "_No release has been published yet._"
     summary = releases.build(until=T0 + timedelta(days=30))
     table = releases_markdown(releases.list_releases())
-    for needle in (summary["name"], "2026-03-02T09:00 → 2026-03-25T09:00", "| 6 |", "embargo 7 d, k = 5",
+    for needle in (summary["name"], "2026-03-02 09:00 → 2026-03-25 09:00", "| 6 |", "embargo 7 d, k = 5",
                    f"[battles.parquet](/releases/{summary['name']}/battles.parquet)", "(/releases/", "SHA256SUMS"):
         assert needle in table
 
@@ -44,6 +44,11 @@ def test_accept_withdraw_delete_handlers(make_services: Any) -> None:
     token = box["value"]
     assert box["visible"] is True and token.startswith("wd_") and "not be shown again" in message
     assert voters.status(voter_id(1))["terms_version"] == services.settings.release.terms_version
+    assert "replaces" not in message
+    box, message = handlers["on_accept"](True, voter_id(1))  # accepting twice: a new token, and it says so
+    assert "replaces the token you were given before" in message and box["value"] != token
+    assert "only the token shown last" in handlers["on_withdraw"](token)
+    token = box["value"]
     assert "⚠️" in handlers["on_withdraw"]("wd_" + "0" * 30)
     assert "withdrawn" in handlers["on_withdraw"](token)
     assert "Deleted: 0 prompts" in handlers["on_delete"](token)
