@@ -17,7 +17,7 @@ from arena.config import Settings
 from arena.release_api import build_release_api
 from arena.scheduler import JobRunner
 from arena.services.container import Services, build_services
-from arena.ui.app import CSS, build_ui
+from arena.ui.app import CSS, build_theme, build_ui
 from arena.ui.present import LISTEN_JS
 from arena.vote_route import VoteFastPath
 
@@ -72,4 +72,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     demo = build_ui(services)
     demo.queue(default_concurrency_limit=None, max_size=2048)
-    return gr.mount_gradio_app(app, demo, path="/", css=CSS, js=LISTEN_JS, footer_links=[], ssr_mode=False)
+    return gr.mount_gradio_app(app, demo, path="/", css=CSS, js=LISTEN_JS, theme=build_theme(), footer_links=[],
+                               ssr_mode=False)

@@ -15,6 +15,8 @@ from arena.ui.leaderboard_tab import build_leaderboard_tab
 CSS = """
 .gradio-container {max-width: 1400px !important}
 #reveal-text, [id^=reveal-] {border: 2px solid var(--color-accent); border-radius: 8px; padding: 8px 14px}
+#releases-table th, #releases-table td {word-break: normal; overflow-wrap: normal}
+#releases-table td:nth-child(1), #releases-table td:nth-child(2) {white-space: nowrap}
 """
 
 ABOUT = """
@@ -28,6 +30,17 @@ with bootstrap confidence intervals.
   `arena.toml`.
 * Side-by-side votes (where you pick the models) never count in the leaderboard.
 """
+
+def build_theme() -> gr.themes.Base:
+    """Gradio's default theme, with bold text drawn from the complete Bold font file.
+
+    The SemiBold file of Source Sans Pro that gradio ships is a subset without some capitals, so a bold
+    "A" fell back to another font ("Arena", "Accept the data terms"); CSS matches weight 600 to the 700 face.
+    """
+    font: list[gr.themes.Font | str] = [gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif",
+                                        "system-ui", "sans-serif"]
+    return gr.themes.Default(font=font)
+
 
 TAB_TITLES = {Modality.TEXT: "⚔️ Text arena", Modality.SEARCH: "🔎 Search arena",
               Modality.IMAGE: "🖼️ Image arena", Modality.MUSIC: "🎵 Music arena"}

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from arena.categories import OVERALL
 from arena.errors import ArenaError
 from arena.services.container import Services
+from arena.services.leaderboard import PERSONAL_MIN_VOTES
 
 COLUMNS = ["Rank (UB)", "Model", "Rating", "95% CI", "Votes", "Organization", "License"]
 STYLE_COLUMNS = ["Rank (UB)", "Model", "Style-controlled", "Raw", "95% CI", "Votes", "Organization", "License"]
@@ -95,7 +96,7 @@ def build_leaderboard_tab(services: Services, tab: gr.Tab, voter: Any) -> None:
         wins = gr.Plot(label="Win fraction")
         battles = gr.Plot(label="Battle counts")
     files = gr.File(label="Download (CSV, JSON)", file_count="multiple", interactive=False)
-    with gr.Accordion("Your personal board (from 20 votes)", open=False):
+    with gr.Accordion(f"Your personal board (once you have cast {PERSONAL_MIN_VOTES} votes)", open=False):
         personal_btn = gr.Button("Show my board")
         personal = gr.Dataframe(headers=["Rank (UB)", "Model", "Rating", "Votes"], interactive=False)
         personal_note = gr.Markdown("")
