@@ -104,11 +104,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            f"{'.'.join(str(p) for p in err.get('loc', ())[1:]) or 'body'}: {err.get('msg', 'invalid')}"
-            for err in exc.errors()
-        ]
+        problems = [_problem(err) for err in exc.errors()]
         return _error(422, "invalid request: " + "; ".join(problems), type="ValidationError")
+
+
+def _problem(err: Mapping[str, Any]) -> str:
+    """One validation error as "field: what is wrong" (a body that is not JSON says where it breaks)."""
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") == "json_invalid":
+        where = f" at character {loc[-1]}" if len(loc) > 1 and isinstance(loc[-1], int) else ""
+        reason = (err.get("ctx") or {}).get("error", "")
+        return f"the body is not valid JSON{where}" + (f" ({reason})" if reason else "")
+    return f"{'.'.join(str(p) for p in loc[1:]) or 'body'}: {err.get('msg', 'invalid')}"
 
 
 def admit_client(services: Services, action: str, voter: str, peer: str | None, headers: Mapping[str, str]) -> None:

@@ -82,6 +82,19 @@ def test_bad_battle_input(client: TestClient, payload: dict[str, Any], status: i
     assert client.get("/api/leaderboard/text").json()["total_votes"] == before
 
 
+def test_a_body_that_is_not_json_says_so(client: TestClient) -> None:
+    before = client.get("/api/leaderboard/text").json()["total_votes"]
+    as_json = {"content-type": "application/json"}
+    response = client.post("/api/battles", content=b'{"prompt": "hi", voter}', headers=as_json)
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert "the body is not valid JSON at character" in message and "JSON decode error" not in message
+    assert client.get("/api/leaderboard/text").json()["total_votes"] == before
+    body = _battle(client)  # the vote's own fast path answers the same way
+    vote = client.post(f"/api/battles/{body['battle_id']}/vote", content=b"{oops", headers=as_json)
+    assert vote.status_code == 422 and "not valid JSON" in vote.json()["error"]["message"]
+
+
 def test_vote_errors(client: TestClient) -> None:
     body = _battle(client)
     bad = client.post(f"/api/battles/{body['battle_id']}/vote", json={"outcome": "left", "voter": VOTER_1})
