@@ -144,6 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; errors print a one-line message and exit with status 2."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    # Third-party chatter stays out of the log: the scheduler's "job executed" every 30 s, and Alembic's
+    # migration context lines on every command (they stay for `arena db upgrade`, where they are the news).
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if args.func is not _db_upgrade:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except ArenaError as exc:

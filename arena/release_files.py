@@ -249,7 +249,8 @@ Rows: **{manifest['rows']}** battles; {manifest['pipeline']['seen']} battles had
 ## Files
 
 - `{PARQUET_NAME}` (Parquet, zstd) and `{JSONL_NAME}` (JSON Lines, gzip): the same rows.
-- `media/`: images and audio of models whose licence allows publishing their outputs.
+- `media/`: images and audio of models whose licence allows publishing their outputs; rows reference
+  them by path, and `{SUMS_NAME}` lists every one of them with its checksum.
 - `{MANIFEST_NAME}`: schema version, window, row counts, counts per exclusion reason, filter pipeline
   version ({manifest['pipeline']['version']}), code version, sha256 and size of every file.
 - `{SUMS_NAME}`: check with `sha256sum -c {SUMS_NAME}`.
