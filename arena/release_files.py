@@ -73,10 +73,6 @@ SCHEMA = pa.schema([
 COLUMNS = tuple(SCHEMA.names)
 
 
-def _json_default(value: Any) -> Any:
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 # Timestamps are whole seconds in UTC (time buckets), written as "2026-03-02T09:00:00Z" by orjson itself.
 _JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_OMIT_MICROSECONDS | orjson.OPT_APPEND_NEWLINE
 
@@ -96,7 +92,7 @@ def _json_bytes(row: dict[str, Any]) -> bytes:
     music = ordered["music"]
     if music is not None and not all(math.isfinite(v) for v in music.values() if isinstance(v, float)):
         raise ValueError("a release row's music fields cannot hold NaN or infinity")
-    return orjson.dumps(ordered, default=_json_default, option=_JSON_OPTIONS)
+    return orjson.dumps(ordered, option=_JSON_OPTIONS)  # other types: orjson's TypeError
 
 
 def json_line(row: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ No NER model is available offline, so names are found three ways (see docs/priva
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -127,7 +127,6 @@ _CUES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
 _CUE_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
     (kind, hints, re.compile(cue + _RUN + after, re.MULTILINE)) for kind, hints, cue, after in _CUES
 )
-
 
 
 # The hints of the cue kinds the word gate never rules out, but the header cue (tested on its own).
@@ -389,12 +388,3 @@ def placeholder_for(match: str, assigned: Mapping[str, str]) -> str:
         if key == name.casefold() or key in (p.casefold() for p in name_parts(name)):
             return placeholder
     raise KeyError(match)
-
-
-def find_names(finder: NameFinder, texts: Sequence[str]) -> list[str]:
-    """Distinct detected names across a conversation, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for text in texts:
-        for _, _, name in finder.find(text):
-            seen.setdefault(name, None)
-    return list(seen)

@@ -299,7 +299,7 @@ class Scrubber:
         return ScrubResult(tuple(scrubbed), found, ok=True)
 
     def _scrub_names(self, texts: list[str], facts: list[_Facts], placeholders: _Placeholders) -> list[str]:
-        # Distinct names across the conversation in order of first appearance (`names.find_names`), found
+        # Distinct names across the conversation in order of first appearance, found
         # in the texts after structured replacements (a text without spans is its own scrubbed form).
         per_text = (f.names if not f.spans else [n for _, _, n in self.finder.find(t)]
                     for t, f in zip(texts, facts, strict=True))
