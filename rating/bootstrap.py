@@ -31,6 +31,9 @@ Array = NDArray[np.float64]
 CHUNK = 100
 DEFAULT_BOOT_TOL = 1e-7
 COARSE_FACTOR = 100.0  # single-precision gradients while every round's norm exceeds this many tolerances
+# ... and this much: float32 gradients carry errors of about 1e-8 to 1e-7 (normalised) of their own, so a
+# tolerance near that floor must not keep the loop in single precision (it would never converge there).
+COARSE_FLOOR = 1e-5
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ def _chord(s: _Setup, draws: NDArray[np.int64]) -> tuple[Array, Array, NDArray[n
         g, gn = _gradient(s, x, stats, votes, first=it == 0, coarse=coarse)
         # Single precision while every round is far from the tolerance; only exact gradients decide.
         done = np.zeros(len(gn), dtype=bool) if coarse else gn <= s.tol
-        coarse = not s.prob.davidson and bool(gn.min(initial=np.inf) > COARSE_FACTOR * s.tol)
+        coarse = not s.prob.davidson and bool(gn.min(initial=np.inf) > max(COARSE_FACTOR * s.tol, COARSE_FLOOR))
         if done.any():
             x_out[:, act[done]] = x[:, done]
             gn_out[act[done]] = gn[done]

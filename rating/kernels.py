@@ -7,9 +7,10 @@ bucket, the same guide entry, the same ``cdf <= u`` walk) and so returns the sam
 same uniforms.  The uniforms still come from the caller's NumPy generator, so a seed gives the same
 draws with or without these kernels (`tests/rating/test_multinomial.py` checks that).
 
-numba is optional: `load()` returns None when it cannot be imported, and the sampler keeps its
-NumPy passes.  Compiled code is cached on disk (``cache=True``), so a process pays the compile
-(about a second) only the first time on a machine.  The loops release the GIL, so the bootstrap's
+numba is a dependency, but the sampler does not need it: `load()` returns None when it cannot be
+imported, and the sampler keeps its NumPy passes (the reference the tests compare against).  Compiled
+code is cached on disk where possible (`compile_loop`), so a process pays the compile (about a second)
+only the first time on a machine.  The loops release the GIL, so the bootstrap's
 chunks run them on several threads at once.
 """
 
@@ -33,6 +34,20 @@ class Kernels:
     invert the one-segment table and add 1 to ``x[cell, r]``."""
 
 
+def compile_loop(fn: Callable[..., Any]) -> Any:
+    """`fn` compiled by numba (GIL released), its machine code cached on disk where numba finds a place.
+
+    With no writable cache location (a read-only install without a usable home folder) numba refuses
+    `cache=True` at once (numba/numba#4908); the loop is then compiled in memory, once per process.
+    """
+    import numba
+
+    try:
+        return numba.njit(nogil=True, cache=True)(fn)
+    except RuntimeError:
+        return numba.njit(nogil=True)(fn)
+
+
 @cache
 def load() -> Kernels | None:
     """The compiled kernels, or None when numba is not installed (compiled once per process)."""
@@ -40,7 +55,7 @@ def load() -> Kernels | None:
         import numba
     except ImportError:
         return None
-    jit: Any = numba.njit(nogil=True, cache=True)
+    jit = compile_loop
 
     def poisson_rows(u: Any, cdf: Any, guide: Any, guide_off: Any, buckets: Any, value_offset: Any, out: Any) -> None:
         rows, cols = u.shape

@@ -1,7 +1,8 @@
 """The compiled loop of `arena.privacy.screen` (numba); see that module for what each test stands for.
 
 Everything here is a plain function of arrays built by `screen._Tables`, compiled on first use and
-cached on disk. Importing this module imports numba; `screen` falls back to "screen nothing" without it.
+cached on disk where numba finds a place for it. Importing this module imports numba (an ImportError
+without it); `screen` then falls back to "screen nothing".
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from typing import Any
 import numba
 import numpy as np
 
-_jit: Any = numba.njit(nogil=True, cache=True)
+
+def _jit(fn: Any) -> Any:
+    # With no writable cache location numba refuses cache=True at once (numba/numba#4908): compile in memory.
+    try:
+        return numba.njit(nogil=True, cache=True)(fn)
+    except RuntimeError:
+        return numba.njit(nogil=True)(fn)
+
+
 _OFFSET = np.uint64(0xCBF29CE484222325)  # 64-bit FNV-1a, as `screen.fnv1a`
 _PRIME = np.uint64(0x100000001B3)
 
@@ -51,7 +60,6 @@ def is_hex(c: Any) -> bool:
 @_jit
 def fold(c: Any) -> Any:
     return c + 32 if 65 <= c <= 90 else c
-
 
 
 @_jit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -197,3 +198,12 @@ def test_every_census_first_name_in_the_forms_the_finder_reads(text_screen: Text
                   f"From: {name}\n"]
     flags = _check(text_screen, analyser, texts)
     assert (flags == 0).sum() > len(first)  # many forms are cleared (word-like names, lowercase), not none
+
+
+def test_kernel_compiles_without_a_cache_location() -> None:
+    from numba.core import caching
+
+    from arena.privacy import screen_kernel
+
+    with mock.patch.object(caching.CacheImpl, "_locator_classes", []):  # numba refuses cache=True here
+        assert screen_kernel._jit(lambda x: x * 2)(21) == 42

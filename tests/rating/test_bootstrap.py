@@ -37,6 +37,20 @@ def test_single_precision_steering_never_decides_convergence(arena_counts, monke
     # Both stop within the tolerance of the same per-round MLE (about 1e-4 Elo apart).
     assert np.max(np.abs(steered.theta - exact.theta)) < 5e-6
     assert not np.array_equal(steered.theta, exact.theta)  # the steering really ran
+    # And each steered round is its own exact (double-precision) fit, not a single-precision stopping point.
+    cells = resampled_cells(prob, 100, 2)
+    for j in range(0, 100, 33):
+        own = fit_point(prob, cells=cells[..., j])
+        assert own.converged and np.max(np.abs(center(prob, own.theta) - steered.theta[:, j])) < 2e-6
+
+
+def test_a_tolerance_below_the_single_precision_floor_still_converges_in_the_batch(arena_counts) -> None:
+    # With tol far below float32's own gradient error the loop must leave single precision in time:
+    # without the floor every round ran all its iterations there and was refitted one by one.
+    _, pc = arena_counts
+    prob = make_problem(pc)
+    boot = bootstrap(prob, fit_point(prob), 40, seed=1, tol=1e-11)
+    assert boot.refitted == 0 and boot.dropped == 0 and boot.max_grad_norm <= 1e-11
 
 
 def test_seeded_and_independent_of_threads(llmfao_rows, counts_from) -> None:
