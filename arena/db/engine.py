@@ -81,9 +81,11 @@ def _pg_checkout_check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
     """Discard a pooled PostgreSQL connection the server has already closed, without a round trip.
 
     An idle connection has nothing to read unless the server ended it: a shutdown or pg_terminate_backend
-    sends a FATAL notice and closes, a crashed server or a cut line leaves an end-of-file; either makes the
-    socket readable. A zero-timeout poll finds that in microseconds, where a pre-ping (SELECT 1) costs a round
-    trip and ~0.1 ms of CPU on every checkout. The pool answers DisconnectionError by connecting afresh.
+    sends a FATAL notice and closes, and a server process that died leaves an end-of-file; either makes
+    the socket readable. A zero-timeout poll finds that in microseconds, where a pre-ping (SELECT 1) costs a
+    round trip and ~0.1 ms of CPU on every checkout. The pool answers DisconnectionError by connecting
+    afresh. A silent loss (a cut line, a host that rebooted) sends nothing: the first statement on such a
+    connection fails as a disconnect, that request gets the retryable 503, and the pool is invalidated.
     """
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("connection already closed")
@@ -99,8 +101,6 @@ def _pg_checkout_check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
 
 def _transient_reason(ctx: ExceptionContext) -> str | None:
     """'unreachable' or 'busy' when the error is worth retrying in a moment; None for a real error."""
-    if ctx.is_pre_ping:
-        return None  # the pool answers a failed ping by reconnecting; it must see the driver's own error
     original = ctx.original_exception
     if ctx.dialect.name == "sqlite":
         code = getattr(original, "sqlite_errorcode", None)

@@ -90,6 +90,9 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return None
 
 
+HAPPY_EYEBALLS_DELAY_S = 0.25  # anyio's default (RFC 8305 recommends 250 ms)
+
+
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
     """Opens connections with asyncio.open_connection (TCP_NODELAY on, as anyio sets it)."""
 
@@ -99,7 +102,9 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local = (local_address, 0) if local_address else None
         try:
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(host, port, local_addr=local)
+                # Happy eyeballs as anyio does it: a stalled IPv6 address does not hold up IPv4 past 250 ms.
+                reader, writer = await asyncio.open_connection(host, port, local_addr=local,
+                                                               happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY_S)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"no connection to {host}:{port} within {timeout} s") from exc
         except OSError as exc:
@@ -108,8 +113,12 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            for option in socket_options or ():
-                sock.setsockopt(*option)
+            try:
+                for option in socket_options or ():
+                    sock.setsockopt(*option)
+            except OSError as exc:
+                writer.close()
+                raise httpcore.ConnectError(f"socket option refused: {exc}") from exc
         return AsyncioStream(reader, writer)
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,

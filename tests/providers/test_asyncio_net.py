@@ -9,10 +9,11 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+import httpcore
 import httpx
 import pytest
 
-from arena.providers.asyncio_net import AsyncioTransport, provider_client
+from arena.providers.asyncio_net import HAPPY_EYEBALLS_DELAY_S, AsyncioBackend, AsyncioTransport, provider_client
 from tests.providers.conftest import LocalServer
 
 LIMITS = httpx.Limits(max_connections=8, max_keepalive_connections=8)
@@ -156,3 +157,27 @@ def test_https_is_verified_and_served_over_tls(tmp_path: Any, monkeypatch: pytes
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_connect_uses_happy_eyeballs_and_refused_socket_options_are_connect_errors(
+        serve: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(_peer_port)
+    port = int(server.url.rsplit(":", 1)[1])
+    seen: list[dict[str, Any]] = []
+    real = asyncio.open_connection
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:  # the real connect, with its arguments recorded
+        seen.append(kwargs)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "open_connection", spy)
+    backend = AsyncioBackend()
+
+    async def run() -> None:
+        stream = await backend.connect_tcp("127.0.0.1", port, timeout=5)
+        await stream.aclose()
+        with pytest.raises(httpcore.ConnectError, match="socket option refused"):
+            await backend.connect_tcp("127.0.0.1", port, timeout=5, socket_options=[(0xDEAD, 0xBEEF, 1)])
+
+    asyncio.run(run())
+    assert [k["happy_eyeballs_delay"] for k in seen] == [HAPPY_EYEBALLS_DELAY_S] * 2
