@@ -142,3 +142,17 @@ def test_forwarded_header_is_not_trusted_from_unknown_peers(make_services: Any) 
         forged = limited.post("/api/battles", json={"arena": "text", "prompt": "hi", "voter": VOTER_2},
                               headers={"X-Forwarded-For": "198.51.100.9"})
         assert forged.status_code == 429  # same socket peer: the forged header did not buy a new bucket
+
+
+def test_votes_the_fast_path_hands_on_get_the_same_answers(client: TestClient) -> None:
+    # A JSON media type other than application/json goes to the FastAPI route: same reveal, same error bodies.
+    body = _battle(client)
+    url = f"/api/battles/{body['battle_id']}/vote"
+    vendor = {"content-type": "application/vnd.arena+json"}
+    missing = f"/api/battles/{'f' * 32}/vote"
+    fast_404 = client.post(missing, json={"outcome": "tie", "voter": VOTER_1})
+    route_404 = client.post(missing, content=b'{"outcome": "tie", "voter": "%s"}' % VOTER_1.encode(), headers=vendor)
+    assert route_404.status_code == fast_404.status_code == 404 and route_404.json() == fast_404.json()
+    voted = client.post(url, content=b'{"outcome": "model_b", "voter": "%s"}' % VOTER_1.encode(), headers=vendor)
+    assert voted.status_code == 200 and voted.json()["outcome"] == "model_b" and voted.json()["model_a"]
+    assert client.post(url, json={"outcome": "model_b", "voter": VOTER_1}).json() == voted.json()  # one vote

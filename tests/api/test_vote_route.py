@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from arena.server import create_app
 from arena.vote_route import MAX_BODY_BYTES, VoteFastPath
@@ -89,3 +90,26 @@ def test_through_the_whole_app_errors_keep_their_shape(make_services: Any) -> No
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
         error = json.loads(limited.text)["error"]
         assert error["type"] == "RateLimitedError" and "too many votes" in error["message"]
+
+
+def test_a_large_body_in_many_chunks_reaches_the_app_whole(make_services: Any) -> None:
+    # A body arriving in 1 KiB messages: the fast path stops reading past its limit and hands the app what it
+    # read plus the rest of the stream, so nothing is lost or reordered.
+    downstream = Downstream()
+    middleware = VoteFastPath(downstream, make_services())
+    body = b'{"outcome": "tie", "voter": "voter-one-0001", "pad": "' + b"x" * (MAX_BODY_BYTES + 5000) + b'"}'
+    chunks = [body[i:i + 1024] for i in range(0, len(body), 1024)]
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/battles/b1/vote", "client": ("127.0.0.1", 5),
+             "headers": [(b"content-type", b"application/json")]}
+    asyncio.run(middleware(scope, receive, send))
+    assert downstream.seen == [("POST", "/api/battles/b1/vote", body)] and not messages
+    assert sent[0]["status"] == 299
