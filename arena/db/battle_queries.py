@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -85,17 +85,17 @@ def battle_turns(conn: Connection, battle_id: str) -> BattleTurns | None:
     rows = conn.execute(_TURN_CONTEXT, {"battle_id": battle_id}).all()
     if not rows:
         return None
-    turns: list[TurnRow] = []
+    turns: list[tuple[int, int, str, dict[str, str]]] = []  # (id, idx, prompt, answers) in turn order
     for row in rows:
         if row.turn_id is None:
             continue
-        if not turns or turns[-1].id != row.turn_id:
-            turns.append(TurnRow(row.turn_id, row.idx, row.prompt, {}))
+        if not turns or turns[-1][0] != row.turn_id:
+            turns.append((row.turn_id, row.idx, row.prompt, {}))
         if row.side is not None:
-            cast(dict[str, str], turns[-1].answers)[row.side] = row.text
+            turns[-1][3][row.side] = row.text
     first = rows[0]
     return BattleTurns(first.id, first.arena, first.status, dict(first.routing or {}), first.a_name, first.b_name,
-                       tuple(turns))
+                       tuple(TurnRow(*turn) for turn in turns))
 
 
 def create_battle(conn: Connection, battle: Mapping[str, Any], prompt: str, now: datetime) -> None:

@@ -29,7 +29,7 @@ from arena.db.schema import (
     Voter,
     utcnow,
 )
-from arena.db.vote_queries import COUNT_COLUMNS, OUTCOME_COLUMN, plausible_id
+from arena.db.vote_queries import COUNT_COLUMNS, count_cell, plausible_id
 from arena.domain import BattleStatus, ModelSpec, Outcome
 
 # --- models -----------------------------------------------------------------------------------------------
@@ -398,8 +398,8 @@ def rebuild_pair_counts(session: Session) -> int:
     cells: dict[tuple[str, str, int, int], list[int]] = {}
     total = 0
     for arena, a_id, b_id, outcome, cats, n in groups:
-        lo, hi = (a_id, b_id) if a_id < b_id else (b_id, a_id)
-        column = COUNT_COLUMNS.index(OUTCOME_COLUMN[(Outcome(outcome), a_id == lo)])
+        lo, hi, name = count_cell(a_id, b_id, Outcome(outcome))
+        column = COUNT_COLUMNS.index(name)
         for category in dict.fromkeys(json.loads(cats) if cats else ()):
             cells.setdefault((arena, str(category), lo, hi), [0, 0, 0, 0])[column] += int(n)
         total += int(n)

@@ -63,6 +63,12 @@ OUTCOME_COLUMN = {
 COUNT_COLUMNS = ("wins_lo", "wins_hi", "ties", "bothbad")
 
 
+def count_cell(a_id: int, b_id: int, outcome: Outcome) -> tuple[int, int, str]:
+    """(lo_id, hi_id, column): the pair_counts cell a vote of `outcome` between models a and b adds to."""
+    lo, hi = (a_id, b_id) if a_id < b_id else (b_id, a_id)
+    return lo, hi, OUTCOME_COLUMN[(outcome, a_id == lo)]
+
+
 def _bump_statement(dialect: Any, column: str) -> Any:
     stmt = dialect.insert(PAIR_COUNTS)
     return stmt.on_conflict_do_update(
@@ -158,8 +164,7 @@ def bump_pair_counts(
     """Add `delta` to the outcome cell of (arena, category, pair) for every category, in the caller's transaction."""
     if not categories:
         return
-    lo, hi = sorted((a_id, b_id))
-    column = OUTCOME_COLUMN[(outcome, a_id == lo)]
+    lo, hi, column = count_cell(a_id, b_id, outcome)
     rows = []
     for category in dict.fromkeys(categories):  # each cell once, whatever the caller passed
         row = {"arena": arena, "category": category, "lo_id": lo, "hi_id": hi,
@@ -197,20 +202,20 @@ SELECT (SELECT count(*) FROM b) AS battles, (SELECT count(*) FROM c) AS cells
 """).bindparams(bindparam("flags", type_=JSON), bindparam("categories", type_=JSON))
 
 
-def record_vote(conn: Connection, values: dict[str, Any], arena: str, a_id: int, b_id: int,
-                outcome: Outcome) -> None:
-    """Insert the vote, close its battle and (when the vote is counted) bump its count cells, in the caller's
-    transaction: one statement on PostgreSQL, three elsewhere. A second vote on the battle raises
-    IntegrityError and writes nothing."""
+def record_vote(conn: Connection, values: dict[str, Any], arena: str, a_id: int, b_id: int) -> None:
+    """Insert the vote (`values`: its columns), close its battle and (when the vote is counted) bump its
+    count cells, in the caller's transaction: one statement on PostgreSQL, three elsewhere. A second vote
+    on the battle raises IntegrityError and writes nothing."""
+    outcome = Outcome(values["outcome"])
     categories: list[str] = list(values["categories"]) if values["counted"] else []
     if conn.dialect.name != "postgresql":
         insert_vote(conn, values)
         close_battle(conn, values["battle_id"], BattleStatus.VOTED, ended_at=values["created_at"])
         bump_pair_counts(conn, arena, categories, a_id, b_id, outcome)
         return
-    lo, hi = sorted((a_id, b_id))
+    lo, hi, column = count_cell(a_id, b_id, outcome)
     deltas = dict.fromkeys(COUNT_COLUMNS, 0)
-    deltas[OUTCOME_COLUMN[(outcome, a_id == lo)]] = 1
+    deltas[column] = 1
     row = conn.execute(_RECORD_VOTE_PG, {
         **values, "b_status": BattleStatus.VOTED.value, "arena": arena, "lo_id": lo, "hi_id": hi,
         "cells": list(dict.fromkeys(categories)),  # each cell once: ON CONFLICT may touch a row only once

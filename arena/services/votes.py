@@ -91,7 +91,7 @@ class VoteService:
                 "battle_id": battle_id, "voter_id": voter_id, "outcome": outcome.value, "mode": battle.mode,
                 "seconds_to_vote": seconds, "client_token": client_token, "counted": counted, "flags": flags,
                 "categories": cats, "created_at": now,
-            }, battle.arena, battle.model_a_id, battle.model_b_id, outcome)
+            }, battle.arena, battle.model_a_id, battle.model_b_id)
             return _reveal(battle, outcome.value, counted, flags)
 
     def _existing(self, battle_id: str, outcome: Outcome, voter_id: str) -> Reveal:

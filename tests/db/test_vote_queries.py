@@ -81,7 +81,7 @@ def test_second_record_of_a_vote_fails_whole_and_writes_nothing(services: Any) -
                   "mode": "anonymous", "seconds_to_vote": 1.0, "client_token": None, "counted": True,
                   "flags": [], "categories": ["overall", "overall", "lang:en"], "created_at": utcnow()}
         with write_connection(services.sessions) as conn:
-            vote_queries.record_vote(conn, values, "text", a_id, b_id, outcome)
+            vote_queries.record_vote(conn, values, "text", a_id, b_id)
 
     record(Outcome.MODEL_A)
     before = _cells(services)
