@@ -52,6 +52,7 @@ from bench.harness import (
     median_of,
     openai_models,
     postgres_database,
+    py_spy,
     summarize_ms,
     write_config,
 )
@@ -205,7 +206,8 @@ def run_once(args: argparse.Namespace, index: int) -> dict[str, Any]:
         app.wait_ready()
         asyncio.run(start_battles(app.url, 4, f"warmup{index}"))
         fake.reset()
-        spy = _py_spy(app.pid, args.py_spy, index) if args.py_spy and index == 0 else None
+        profiled = args.py_spy and index == 0
+        spy = py_spy(app.pid, args.py_spy / f"battles-run{index}-{app.pid}.txt") if profiled else None
         cpu = cpu_seconds(app.pid)
         started = time.perf_counter()
         battles = asyncio.run(start_battles(app.url, args.battles, f"run{index}", args.ramp_s))
@@ -229,15 +231,6 @@ def run_once(args: argparse.Namespace, index: int) -> dict[str, Any]:
              result["dispatch_ms"]["p99"], result["overhead_ms"]["p50"], result["overhead_ms"]["p99"],
              result["peak_battles_streaming"], result["loadavg_1m"], result["http_statuses"], result["output_errors"])
     return result
-
-
-def _py_spy(pid: int, folder: Path, index: int) -> subprocess.Popen[bytes]:
-    """Sample the app with py-spy (GIL holder, raw collapsed stacks) until stopped."""
-    folder.mkdir(parents=True, exist_ok=True)
-    exe = Path(sys.executable).with_name("py-spy")
-    command = [str(exe) if exe.exists() else "py-spy", "record", "--pid", str(pid), "--rate", "250", "--format",
-               "raw", "--nonblocking", "--gil", "--output", str(folder / f"battles-run{index}-{pid}.txt")]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

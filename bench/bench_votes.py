@@ -26,8 +26,6 @@ import asyncio
 import json
 import logging
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -52,6 +50,7 @@ from bench.harness import (
     median_of,
     openai_models,
     postgres_database,
+    py_spy,
     summarize_ms,
     write_config,
 )
@@ -293,7 +292,8 @@ async def drive(apps: list[AppProcess], jobs: list[VoteJob], args: argparse.Name
         await closed_loop(client, feed, args.concurrency, args.warmup, Tally(acked))
         for name, run in _phases(client, feed, args):
             tally = Tally(acked)
-            spy = _py_spy(apps[0].pid, profile, name, args.duration) if profile else None
+            pid = apps[0].pid
+            spy = py_spy(pid, profile / f"votes-{name}-{pid}.txt", args.duration) if profile else None
             app_cpu, client_cpu = _app_cpu(apps), time.process_time()
             elapsed = await run(tally)
             report[name] = phase_report(tally, elapsed, _app_cpu(apps) - app_cpu,
@@ -308,16 +308,6 @@ async def drive(apps: list[AppProcess], jobs: list[VoteJob], args: argparse.Name
 def _app_cpu(apps: list[AppProcess]) -> float:
     """CPU seconds used so far by every app process together."""
     return sum(cpu_seconds(app.pid) for app in apps)
-
-
-def _py_spy(pid: int, folder: Path, phase: str, duration: float) -> subprocess.Popen[bytes]:
-    """Sample the app with py-spy for one phase (raw collapsed stacks, one file per phase)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    exe = Path(sys.executable).with_name("py-spy")
-    command = [str(exe) if exe.exists() else "py-spy", "record", "--pid", str(pid), "--duration",
-               str(int(duration)), "--rate", "250", "--format", "raw", "--nonblocking", "--gil",
-               "--output", str(folder / f"votes-{phase}-{pid}.txt")]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def run_once(backend: str, args: argparse.Namespace, seed: int, profile: Path | None) -> dict[str, Any]:

@@ -233,3 +233,15 @@ def machine_info() -> dict[str, str]:
         "python": platform.python_version(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
     }
+
+
+def py_spy(pid: int, output: Path, duration: float | None = None) -> subprocess.Popen[bytes]:
+    """Sample process `pid` with py-spy (GIL holder, raw collapsed stacks) into `output`, for `duration`
+    seconds or until stopped."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    exe = Path(sys.executable).with_name("py-spy")
+    command = [str(exe) if exe.exists() else "py-spy", "record", "--pid", str(pid), "--rate", "250", "--format",
+               "raw", "--nonblocking", "--gil", "--output", str(output)]
+    if duration is not None:
+        command += ["--duration", str(int(duration))]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -55,7 +55,11 @@ class BoardParams:
 
 
 def counts_to_arrays(rows: Sequence[Row[Any]]) -> tuple[list[int], PairCounts]:
-    """Integer-index the models that appear in the counts (sorted by id) and build PairCounts."""
+    """Integer-index the models that appear in the counts (sorted by id) and build PairCounts.
+
+    `rows` are `repo.pair_counts` rows, whose columns come in this order: lo_id, hi_id, wins_lo, wins_hi,
+    ties, bothbad.
+    """
     table = np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, 6)  # one C-level conversion
     ids, pairs = np.unique(table[:, :2], return_inverse=True)
     cells = table[:, 2:].astype(np.float64)

@@ -1,4 +1,4 @@
-"""Engine helpers: the SQLite memory map is on only inside `sqlite_mapped`, and the recount reads through it."""
+"""Engine helpers: the SQLite memory map is on only inside `sqlite_mapped` (the recount's scan uses that block)."""
 
 from __future__ import annotations
 
