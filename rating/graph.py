@@ -147,7 +147,7 @@ def certificate_edges(
     rated = int(np.sum(comps.labels >= 0))
     if tree.nnz != rated - comps.n_components:
         return None
-    # Row of each two-way pair by its ends, (a, b) written last so it wins over a separate (b, a) row.
+    # Row of each two-way pair by its ends, in both orientations: the tree may give an edge either way round.
     row_of = np.full((n_models, n_models), -1, dtype=np.int64)
     rows = np.flatnonzero(both)
     row_of[p[:, 1], p[:, 0]] = rows
