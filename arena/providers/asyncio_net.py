@@ -93,6 +93,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 HAPPY_EYEBALLS_DELAY_S = 0.25  # anyio's default (RFC 8305 recommends 250 ms)
 
 
+def _connect_options() -> dict[str, Any]:
+    """Happy eyeballs as anyio does it (a stalled IPv6 address does not hold up IPv4 past 250 ms), where the
+    running loop offers it: asyncio's own loops do, uvloop's `create_connection` has no such argument."""
+    if isinstance(asyncio.get_running_loop(), asyncio.BaseEventLoop):
+        return {"happy_eyeballs_delay": HAPPY_EYEBALLS_DELAY_S}
+    return {}
+
+
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
     """Opens connections with asyncio.open_connection (TCP_NODELAY on, as anyio sets it)."""
 
@@ -102,9 +110,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local = (local_address, 0) if local_address else None
         try:
             async with asyncio.timeout(timeout):
-                # Happy eyeballs as anyio does it: a stalled IPv6 address does not hold up IPv4 past 250 ms.
-                reader, writer = await asyncio.open_connection(host, port, local_addr=local,
-                                                               happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY_S)
+                reader, writer = await asyncio.open_connection(host, port, local_addr=local, **_connect_options())
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"no connection to {host}:{port} within {timeout} s") from exc
         except OSError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
+import uvloop
 
 from arena.providers.asyncio_net import HAPPY_EYEBALLS_DELAY_S, AsyncioBackend, AsyncioTransport, provider_client
 from tests.providers.conftest import LocalServer
@@ -181,3 +182,8 @@ def test_connect_uses_happy_eyeballs_and_refused_socket_options_are_connect_erro
 
     asyncio.run(run())
     assert [k["happy_eyeballs_delay"] for k in seen] == [HAPPY_EYEBALLS_DELAY_S] * 2
+    # The server runs on uvloop, whose create_connection has no happy-eyeballs argument: still connects.
+    seen.clear()
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(run())
+    assert seen and all("happy_eyeballs_delay" not in k for k in seen)
